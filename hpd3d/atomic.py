@@ -1,0 +1,47 @@
+"""Writes that never leave a partial file: write to a temporary name, then rename."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+
+@contextlib.contextmanager
+def atomic_path(path, suffix: str = ""):
+    """Yield a temporary path beside ``path``; on success rename it onto ``path``.
+
+    On an exception the temporary file is removed and ``path`` is left untouched.
+    ``suffix`` keeps an extension for writers that insist on one (``np.savez`` adds
+    ``.npz`` to a name that lacks it).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def write_text(path, text: str) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+
+
+def write_bytes(path, data: bytes) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+
+
+def savez(path, compressed: bool = True, **arrays) -> None:
+    """``np.savez[_compressed]`` to ``path`` atomically (object arrays allowed)."""
+    with atomic_path(path, suffix=".npz") as tmp:
+        (np.savez_compressed if compressed else np.savez)(tmp, **arrays)
