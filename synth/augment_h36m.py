@@ -1,0 +1,124 @@
+"""``python -m synth.augment_h36m [overrides]``: augmented VideoPose3D datasets.
+
+Reads 3D poses (the procedural default, a VideoPose3D ``data_3d_*.npz`` — real
+Human3.6M's 32 joints are reduced to 17 — or BVH files), augments them (body, knees,
+quaternion joint motion), samples cameras and projects, adds 2D noise, and writes
+VideoPose3D files, camera files, coverage plots and (``format=mmpose``) MMPose's H36M
+annotation files. ``shard=i/n`` makes process i of n do every n-th sequence with the
+same per-sequence seeds, so shards merged with ``python -m synth.merge`` equal one run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import time
+from pathlib import Path
+
+import hydra
+import numpy as np
+from omegaconf import DictConfig, OmegaConf
+from tqdm import tqdm
+
+from hpd3d.errors import InputError, cli_guard
+
+from .augment import (AugmentConfig, BodyConfig, JointsConfig, KneeConfig, augment_3d,
+                      render_views)
+from .cameras import CameraConfig
+from .dataset import Dataset
+from .inputs import load_inputs
+from .noise import NoiseModel
+
+
+def parse_shard(spec) -> tuple[int, int]:
+    try:
+        i, n = (int(x) for x in str(spec).split("/"))
+    except ValueError:
+        raise InputError(None, f"shard={spec!r}: expected i/n, e.g. 0/4") from None
+    if not 0 <= i < n:
+        raise InputError(None, f"shard={spec!r}: need 0 ≤ i < n")
+    return i, n
+
+
+def _build(cls, section: dict | None, where: str):
+    section = dict(section or {})
+    enabled = section.pop("enabled", True)
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(section) - names
+    if unknown:
+        raise InputError(None, f"{where}: unknown option(s) {sorted(unknown)}")
+    obj = cls(**section)
+    return obj, enabled
+
+
+def build_config(cfg: DictConfig) -> AugmentConfig:
+    c = OmegaConf.to_container(cfg, resolve=True)
+    knee, k_on = _build(KneeConfig, c.get("knee"), "knee")
+    joints, j_on = _build(JointsConfig, c.get("joints"), "joints")
+    body, b_on = _build(BodyConfig, c.get("body"), "body")
+    cam, _ = _build(CameraConfig, c.get("camera"), "camera")
+    noise, n_on = _build(NoiseModel, c.get("noise"), "noise")
+    knee.enabled, joints.enabled, body.enabled = k_on, j_on, b_on
+    aug = AugmentConfig(knee=knee, joints=joints, body=body, camera=cam, noise=noise,
+                        noise_enabled=n_on)
+    try:
+        aug.check()
+    except ValueError as e:
+        raise InputError(None, f"config: {e}") from None
+    return aug
+
+
+def run(cfg: DictConfig) -> Path:
+    t0 = time.perf_counter()
+    aug = build_config(cfg)
+    shard_i, shard_n = parse_shard(cfg.shard)
+    if cfg.format not in ("videopose3d", "mmpose"):
+        raise InputError(None, f"format={cfg.format!r}: 'videopose3d' or 'mmpose'")
+    if cfg.repeats < 1 or cfg.stride < 1:
+        raise InputError(None, "repeats and stride must be ≥ 1")
+    seqs = load_inputs(cfg.input, cfg.fps, cfg.procedural.clips, cfg.procedural.seed)
+    name = cfg.name if shard_n == 1 else f"{cfg.name}-{shard_i}of{shard_n}"
+    jobs = [(k, r) for k in range(len(seqs)) for r in range(cfg.repeats)]
+    mine = jobs[shard_i::shard_n]
+
+    ds, before, fractions = Dataset(), [], []
+    for k, r in tqdm(mine, desc=f"augment {name}", unit="seq", disable=None):
+        subject, action, seq = seqs[k]
+        seq = seq[:: cfg.stride]
+        rng = np.random.default_rng([cfg.seed, k, r])  # the same for any shard count
+        out = augment_3d(seq, rng, aug)
+        views = render_views(out, rng, aug)
+        ds.add(subject, f"{action}_aug{r}" if cfg.repeats > 1 else action, out, views)
+        before.append(seq)
+        fractions.append(views.in_frame.mean())
+    if not mine:
+        raise InputError(cfg.input, f"shard {shard_i}/{shard_n} has no sequences "
+                                    f"(only {len(jobs)} in all)")
+    in_frame = float(np.mean(fractions))
+    if in_frame < cfg.require_in_frame:
+        raise InputError(None, f"in-frame keypoint fraction {in_frame:.3f} < "
+                               f"require_in_frame={cfg.require_in_frame}; widen the cameras")
+    out_dir = Path(cfg.out) if shard_n == 1 else Path(cfg.out) / f"shard-{shard_i}of{shard_n}"
+    files = ds.write(out_dir, name, mmpose=cfg.format == "mmpose")
+    if cfg.plots:
+        from .plots import coverage_plots
+
+        files += coverage_plots(np.concatenate(before), np.concatenate(
+            [a for acts in ds.positions_3d.values() for a in acts.values()]),
+            ds.camera_list(), out_dir, name)
+    n_cams = len(ds.camera_list())
+    print(f"augment_h36m: {len(mine)} sequences, {ds.num_frames} frames, {n_cams} cameras "
+          f"({ds.num_frames * aug.camera.count} 2D poses), in-frame keypoints "
+          f"{in_frame:.1%}, {time.perf_counter() - t0:.1f} s")
+    print(f"augment_h36m: wrote {out_dir}/ ({', '.join(f.name for f in files)})")
+    return out_dir
+
+
+@hydra.main(version_base="1.3", config_path="../conf", config_name="augment_h36m")
+@cli_guard
+def main(cfg: DictConfig) -> None:
+    run(cfg)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

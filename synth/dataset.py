@@ -1,0 +1,155 @@
+"""An augmented dataset held while it is built, and written as VideoPose3D files.
+
+3D in ``data_3d_<name>.npz``; clean 2D per camera in ``data_2d_<name>_gt.npz`` with an
+``in_frame_2d`` mask; detector-like noisy 2D with ``confidence_2d`` in
+``data_2d_<name>_noisy.npz``; cameras in ``camera_intrinsics.txt`` /
+``camera_extrinsics.txt`` named ``<subject>/<action>/<index>`` (:func:`camera_name`); each camera's image size
+is in ``metadata['video_metadata']``. With ``mmpose=True`` also MMPose's H36M annotation
+npz (camera-frame 3D in metres) and ``cameras.pkl``. Files are written into a temporary
+folder and moved into place only when every one of them has been written.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from hpd3d import camera as cm
+from hpd3d.camera_io import read_camera_files, write_camera_files
+from hpd3d.formats import (load_2d, load_3d, save_2d, save_3d, save_mmpose_cameras,
+                           save_mmpose_h36m)
+from hpd3d.skeleton import H36M
+
+
+@dataclass
+class Dataset:
+    positions_3d: dict = field(default_factory=dict)  # subject → action → (T, J, 3)
+    positions_2d: dict = field(default_factory=dict)  # subject → action → [C × (T, J, 2)]
+    in_frame: dict = field(default_factory=dict)  # same nesting, (T, J) bool
+    noisy_2d: dict = field(default_factory=dict)
+    confidence: dict = field(default_factory=dict)
+    cameras: dict = field(default_factory=dict)  # subject → action → [Camera]
+
+    def add(self, subject: str, action: str, seq: np.ndarray, views) -> None:
+        for d in (self.positions_3d, self.positions_2d, self.in_frame, self.noisy_2d,
+                  self.confidence, self.cameras):
+            d.setdefault(subject, {})
+        if action in self.positions_3d[subject]:
+            raise ValueError(f"duplicate sequence {subject}/{action}")
+        self.positions_3d[subject][action] = seq.astype(np.float32)
+        self.positions_2d[subject][action] = list(views.uv)
+        self.in_frame[subject][action] = list(views.in_frame)
+        if views.uv_noisy is not None:
+            self.noisy_2d[subject][action] = list(views.uv_noisy)
+            self.confidence[subject][action] = list(views.confidence)
+        named = []
+        for c, cam in enumerate(views.cameras):
+            named.append(_renamed(cam, camera_name(subject, action, c)))
+        self.cameras[subject][action] = named
+
+    def camera_list(self) -> list:
+        return [c for acts in self.cameras.values() for cams in acts.values() for c in cams]
+
+    def merge(self, other: "Dataset") -> None:
+        for subject, acts in other.positions_3d.items():
+            for action in acts:
+                if action in self.positions_3d.get(subject, {}):
+                    raise ValueError(f"sequence {subject}/{action} is in two inputs")
+        for name in ("positions_3d", "positions_2d", "in_frame", "noisy_2d", "confidence",
+                     "cameras"):
+            mine, theirs = getattr(self, name), getattr(other, name)
+            for subject, acts in theirs.items():
+                mine.setdefault(subject, {}).update(acts)
+
+    @property
+    def num_frames(self) -> int:
+        return sum(len(a) for acts in self.positions_3d.values() for a in acts.values())
+
+    def metadata(self) -> dict:
+        return {
+            "num_joints": H36M.num_joints,
+            "keypoints_symmetry": H36M.symmetry,
+            "layout_name": "h36m",
+            "video_metadata": {c.name: {"w": int(c.width), "h": int(c.height)}
+                               for c in self.camera_list()},
+        }
+
+    def write(self, out: Path, name: str, mmpose: bool = False) -> list[Path]:
+        """Write every file into ``out`` (all or nothing); returns the paths."""
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=out))
+        try:
+            files = [tmp / f"data_3d_{name}.npz", tmp / f"data_2d_{name}_gt.npz"]
+            save_3d(files[0], self.positions_3d)
+            save_2d(files[1], self.positions_2d, self.metadata(), {"in_frame_2d": self.in_frame})
+            if any(self.noisy_2d.values()):
+                files.append(tmp / f"data_2d_{name}_noisy.npz")
+                save_2d(files[-1], self.noisy_2d, self.metadata(),
+                        {"in_frame_2d": self.in_frame, "confidence_2d": self.confidence})
+            files += list(write_camera_files(tmp, self.camera_list()))
+            if mmpose:
+                files += self._write_mmpose(tmp / "mmpose", name)
+            final = []
+            for f in files:
+                dest = out / f.relative_to(tmp)
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                f.replace(dest)
+                final.append(dest)
+            return final
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def _write_mmpose(self, folder: Path, name: str) -> list[Path]:
+        imgname, part, S, cams = [], [], [], {}
+        k = 0
+        for subject, acts in self.positions_3d.items():
+            sub = subject.replace("_", "-")
+            for action, seq in acts.items():
+                act = action.replace(".", "-")
+                for c, cam in enumerate(self.cameras[subject][action]):
+                    cid = f"{k:06d}{c:02d}"
+                    stem = f"{sub}_{act}.{cid}"
+                    imgname += [f"{sub}/{stem}/{stem}_{t + 1:06d}.jpg" for t in range(len(seq))]
+                    part.append(self.positions_2d[subject][action][c])
+                    S.append(cm.world_to_camera(seq, cam))
+                    cams[(sub, cid)] = cm.to_mmpose(cam, unit="m")
+                k += 1
+        folder.mkdir(parents=True, exist_ok=True)
+        npz, pkl = folder / f"h36m_{name}.npz", folder / "cameras.pkl"
+        save_mmpose_h36m(npz, imgname=np.asarray(imgname), part=np.concatenate(part),
+                         S=np.concatenate(S))
+        save_mmpose_cameras(pkl, cams)
+        return [npz, pkl]
+
+
+def camera_name(subject: str, action: str, index: int) -> str:
+    """``<subject>/<action>/<index>`` with white space made ``_`` (camera files split on it)."""
+    return "_".join(f"{subject}/{action}/{index}".split())
+
+
+def _renamed(cam: cm.Camera, name: str) -> cm.Camera:
+    import dataclasses
+
+    return dataclasses.replace(cam, name=name)
+
+
+def read_dataset(folder: Path, name: str) -> Dataset:
+    """Read what :meth:`Dataset.write` wrote (VideoPose3D files + camera files)."""
+    folder = Path(folder)
+    ds = Dataset(positions_3d=load_3d(folder / f"data_3d_{name}.npz"))
+    ds.positions_2d, _, extras = load_2d(folder / f"data_2d_{name}_gt.npz")
+    ds.in_frame = extras.get("in_frame_2d", {})
+    noisy = folder / f"data_2d_{name}_noisy.npz"
+    if noisy.exists():
+        ds.noisy_2d, _, extras = load_2d(noisy)
+        ds.confidence = extras.get("confidence_2d", {})
+    by_name = {c.name: c for c in read_camera_files(folder)}
+    for subject, acts in ds.positions_2d.items():
+        ds.cameras[subject] = {a: [by_name[camera_name(subject, a, c)] for c in range(len(v))]
+                               for a, v in acts.items()}
+    return ds

@@ -1,0 +1,42 @@
+"""Anatomical joint limits on angles measured from positions (:mod:`hpd3d.anatomy`).
+
+Used by the augmentations, which see only joint positions. Ranges in degrees, from the
+usual clinical range-of-motion tables (AAOS / Norkin & White), slightly widened for
+measurement from a 17-joint skeleton.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hpd3d import anatomy as an
+
+POSE_LIMITS: dict[str, tuple[float, float]] = {
+    "right_knee": (0.0, 160.0),
+    "left_knee": (0.0, 160.0),
+    "right_elbow": (0.0, 155.0),
+    "left_elbow": (0.0, 155.0),
+    "right_hip_flexion": (-40.0, 135.0),
+    "left_hip_flexion": (-40.0, 135.0),
+    "right_hip_abduction": (-35.0, 60.0),
+    "left_hip_abduction": (-35.0, 60.0),
+    "right_shoulder_flexion": (-70.0, 190.0),
+    "left_shoulder_flexion": (-70.0, 190.0),
+    "right_shoulder_abduction": (-45.0, 90.0),
+    "left_shoulder_abduction": (-45.0, 90.0),
+    "spine_flexion": (-35.0, 90.0),
+    "spine_lateral": (-40.0, 40.0),
+    "spine_twist": (-50.0, 50.0),
+    "neck_flexion": (-60.0, 75.0),
+    "neck_lateral": (-45.0, 45.0),
+}
+
+
+def within_limits(x: np.ndarray, limits: dict = POSE_LIMITS) -> np.ndarray:
+    """(..., 17, 3) → (...) bool: every measured angle inside its range."""
+    angles = an.all_angles(x)
+    ok = np.ones(x.shape[:-2], dtype=bool)
+    for name, (lo, hi) in limits.items():
+        a = angles[name]
+        ok &= (a >= lo - 1e-6) & (a <= hi + 1e-6)
+    return ok
