@@ -575,3 +575,10 @@ def load_mmpose_cameras(path) -> dict:
     except OSError as e:
         raise InputError(path, f"cannot read: {e}") from None
     return _check_cameras(path, data, strict=True)
+
+
+def camera_name(subject: str, action: str, index: int) -> str:
+    """Name of camera ``index`` of a sequence in the camera files that go with a dataset:
+    ``<subject>/<action>/<index>``, white space made ``_`` (the files split on it). The
+    2D arrays ``positions_2d[subject][action][index]`` and ``video_metadata`` use it too."""
+    return "_".join(f"{subject}/{action}/{index}".split())

@@ -19,7 +19,7 @@ from hpd3d.skeleton import H36M
 from .cameras import CameraConfig, sample_cameras
 from .joint_rotation import JOINTS, augment_joints
 from .knee import augment_knees
-from .noise import NoiseModel, add_noise
+from hpd3d.noise import NoiseModel, add_noise
 
 
 @dataclass

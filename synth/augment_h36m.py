@@ -27,7 +27,7 @@ from .augment import (AugmentConfig, BodyConfig, JointsConfig, KneeConfig, augme
 from .cameras import CameraConfig
 from .dataset import Dataset
 from .inputs import load_inputs
-from .noise import NoiseModel
+from hpd3d.noise import NoiseModel
 
 
 def parse_shard(spec) -> tuple[int, int]:

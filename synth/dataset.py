@@ -20,8 +20,8 @@ import numpy as np
 
 from hpd3d import camera as cm
 from hpd3d.camera_io import read_camera_files, write_camera_files
-from hpd3d.formats import (load_2d, load_3d, save_2d, save_3d, save_mmpose_cameras,
-                           save_mmpose_h36m)
+from hpd3d.formats import (camera_name, load_2d, load_3d, save_2d, save_3d,
+                           save_mmpose_cameras, save_mmpose_h36m)
 from hpd3d.skeleton import H36M
 
 
@@ -125,11 +125,6 @@ class Dataset:
                          S=np.concatenate(S))
         save_mmpose_cameras(pkl, cams)
         return [npz, pkl]
-
-
-def camera_name(subject: str, action: str, index: int) -> str:
-    """``<subject>/<action>/<index>`` with white space made ``_`` (camera files split on it)."""
-    return "_".join(f"{subject}/{action}/{index}".split())
 
 
 def _renamed(cam: cm.Camera, name: str) -> cm.Camera:

@@ -1,5 +1,7 @@
 """Realistic 2D detector noise and confidences for synthetic keypoints.
 
+Shared by the synth stage (noisy dataset files) and training (noise on the fly).
+
 In the spirit of MotionBERT's detector-noise model (its published per-joint statistics
 are in ``../shared/data/motionbert/`` for comparison), with the toolkit's own defaults:
 
