@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from hpd3d.camera import Camera, in_image, project_many
+from hpd3d.camera import in_image, project_many
+from hpd3d.camera_sampling import CameraConfig, sample_cameras
+from hpd3d.dataset import Views
+from hpd3d.noise import NoiseModel, add_noise
 from hpd3d.skeleton import H36M
 
-from .cameras import CameraConfig, sample_cameras
 from .joint_rotation import JOINTS, augment_joints
 from .knee import augment_knees
-from hpd3d.noise import NoiseModel, add_noise
 
 
 @dataclass
@@ -133,18 +134,6 @@ def augment_3d(seq: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig) ->
         out = augment_joints(out, rng, tuple(cfg.joints.joints), cfg.joints.prob,
                              tuple(cfg.joints.max_deg), cfg.joints.keyframe_every)
     return out
-
-
-@dataclass
-class Views:
-    """One sequence seen by several cameras."""
-
-    cameras: list[Camera]
-    uv: np.ndarray  # (C, T, J, 2) clean projections, px
-    in_frame: np.ndarray  # (C, T, J) bool
-    fraction: np.ndarray  # (C,) in-frame fraction at sampling time
-    uv_noisy: np.ndarray | None = None  # (C, T, J, 2)
-    confidence: np.ndarray | None = None  # (C, T, J)
 
 
 def render_views(seq: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig,

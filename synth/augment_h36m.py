@@ -10,7 +10,6 @@ same per-sequence seeds, so shards merged with ``python -m synth.merge`` equal o
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -20,44 +19,24 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 from tqdm import tqdm
 
+from hpd3d.camera_sampling import CameraConfig
+from hpd3d.config import from_section, parse_shard
+from hpd3d.dataset import Dataset
 from hpd3d.errors import InputError, cli_guard
+from hpd3d.noise import NoiseModel
 
 from .augment import (AugmentConfig, BodyConfig, JointsConfig, KneeConfig, augment_3d,
                       render_views)
-from .cameras import CameraConfig
-from .dataset import Dataset
 from .inputs import load_inputs
-from hpd3d.noise import NoiseModel
-
-
-def parse_shard(spec) -> tuple[int, int]:
-    try:
-        i, n = (int(x) for x in str(spec).split("/"))
-    except ValueError:
-        raise InputError(None, f"shard={spec!r}: expected i/n, e.g. 0/4") from None
-    if not 0 <= i < n:
-        raise InputError(None, f"shard={spec!r}: need 0 ≤ i < n")
-    return i, n
-
-
-def _build(cls, section: dict | None, where: str):
-    section = dict(section or {})
-    enabled = section.pop("enabled", True)
-    names = {f.name for f in dataclasses.fields(cls)}
-    unknown = set(section) - names
-    if unknown:
-        raise InputError(None, f"{where}: unknown option(s) {sorted(unknown)}")
-    obj = cls(**section)
-    return obj, enabled
 
 
 def build_config(cfg: DictConfig) -> AugmentConfig:
     c = OmegaConf.to_container(cfg, resolve=True)
-    knee, k_on = _build(KneeConfig, c.get("knee"), "knee")
-    joints, j_on = _build(JointsConfig, c.get("joints"), "joints")
-    body, b_on = _build(BodyConfig, c.get("body"), "body")
-    cam, _ = _build(CameraConfig, c.get("camera"), "camera")
-    noise, n_on = _build(NoiseModel, c.get("noise"), "noise")
+    knee, k_on = from_section(KneeConfig, c.get("knee"), "knee")
+    joints, j_on = from_section(JointsConfig, c.get("joints"), "joints")
+    body, b_on = from_section(BodyConfig, c.get("body"), "body")
+    cam, _ = from_section(CameraConfig, c.get("camera"), "camera")
+    noise, n_on = from_section(NoiseModel, c.get("noise"), "noise")
     knee.enabled, joints.enabled, body.enabled = k_on, j_on, b_on
     aug = AugmentConfig(knee=knee, joints=joints, body=body, camera=cam, noise=noise,
                         noise_enabled=n_on)

@@ -18,7 +18,7 @@ from omegaconf import DictConfig
 
 from hpd3d.errors import InputError, cli_guard
 
-from .dataset import Dataset, read_dataset
+from hpd3d.dataset import Dataset, read_dataset
 
 
 def find_shards(folder: Path, name: str) -> list[tuple[Path, str]]:

@@ -15,7 +15,7 @@ from hpd3d.formats import load_2d, load_3d, save_3d
 from hpd3d.skeleton import H36M32, H36M32_TO_17, bone_lengths
 from synth.augment import augment_body, BodyConfig, scale_bones
 from synth.augment_h36m import run
-from synth.dataset import read_dataset
+from hpd3d.dataset import read_dataset
 from synth.joint_rotation import JOINTS, augment_joints
 from synth.knee import augment_knees, set_knee_flexion
 from synth.limits_pose import POSE_LIMITS, within_limits

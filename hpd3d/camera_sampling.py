@@ -1,5 +1,7 @@
 """Camera sampling for synthetic views: rings or spheres around the subject.
 
+Shared by the synth stage and the Blender stage (the same ``conf/camera`` configs).
+
 A :class:`CameraConfig` gives ranges; :func:`sample_cameras` draws ``count`` cameras for
 one sequence that look at the subject (with jitter and roll), with random lenses
 (focal length, principal point, resolution, radial + tangential distortion, or the

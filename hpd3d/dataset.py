@@ -1,4 +1,6 @@
-"""An augmented dataset held while it is built, and written as VideoPose3D files.
+"""A multi-camera pose dataset held while it is built, and written as VideoPose3D files.
+
+Shared by every stage that makes data (synth, blender).
 
 3D in ``data_3d_<name>.npz``; clean 2D per camera in ``data_2d_<name>_gt.npz`` with an
 ``in_frame_2d`` mask; detector-like noisy 2D with ``confidence_2d`` in
@@ -23,6 +25,18 @@ from hpd3d.camera_io import read_camera_files, write_camera_files
 from hpd3d.formats import (camera_name, load_2d, load_3d, save_2d, save_3d,
                            save_mmpose_cameras, save_mmpose_h36m)
 from hpd3d.skeleton import H36M
+
+
+@dataclass
+class Views:
+    """One sequence seen by several cameras."""
+
+    cameras: list[cm.Camera]
+    uv: np.ndarray  # (C, T, J, 2) clean projections, px
+    in_frame: np.ndarray  # (C, T, J) bool
+    fraction: np.ndarray  # (C,) in-frame fraction at sampling time
+    uv_noisy: np.ndarray | None = None  # (C, T, J, 2)
+    confidence: np.ndarray | None = None  # (C, T, J)
 
 
 @dataclass
