@@ -3,9 +3,11 @@
 Everything here works on positions alone (any leading shape ``(..., 17, 3)``, world Z-up),
 so it applies equally to procedural motion, mocap and a lifter's output. Conventions:
 
-- Body frame (pelvis): ``left`` = unit R-hip → L-hip, ``up`` = pelvis → thorax made
-  orthogonal to ``left``, ``forward = left × up``. The same construction on the shoulders
-  gives the thorax frame.
+- Body frame (pelvis): ``left`` = unit R-hip → L-hip, ``up`` = pelvis → spine made
+  orthogonal to ``left``, ``forward = left × up`` (only joints of the pelvis itself, so a
+  rotation at the spine joint does not change the hip angles). The same construction on
+  the shoulders and the spine → thorax direction gives the thorax frame (unchanged by a
+  rotation at the neck).
 - Hinge flexion (knee, elbow): the angle between the proximal and the distal bone,
   0° straight, 180° fully folded.
 - Ball joints (hip, shoulder): the distal bone's direction in the parent frame as
@@ -52,13 +54,13 @@ def _frame(left_vec: np.ndarray, up_vec: np.ndarray) -> np.ndarray:
 
 def pelvis_frame(x: np.ndarray) -> np.ndarray:
     """(..., 17, 3) → (..., 3, 3) rows ``left, forward, up`` of the pelvis frame."""
-    return _frame(x[..., L_HIP, :] - x[..., R_HIP, :], x[..., THORAX, :] - x[..., PELVIS, :])
+    return _frame(x[..., L_HIP, :] - x[..., R_HIP, :], x[..., SPINE, :] - x[..., PELVIS, :])
 
 
 def thorax_frame(x: np.ndarray) -> np.ndarray:
     """(..., 17, 3) → (..., 3, 3) rows ``left, forward, up`` of the thorax frame."""
     return _frame(x[..., L_SHOULDER, :] - x[..., R_SHOULDER, :],
-                  x[..., NECK, :] - x[..., SPINE, :])
+                  x[..., THORAX, :] - x[..., SPINE, :])
 
 
 def facing(x: np.ndarray) -> np.ndarray:
@@ -91,14 +93,23 @@ def ball_angles(x: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
     return flexion, abduction
 
 
-def all_angles(x: np.ndarray) -> dict[str, np.ndarray]:
-    """Every angle this module measures, keyed ``right_knee``, ``left_hip_flexion`` …"""
-    out = {name: hinge_flexion(x, name) for name in HINGES}
+ANGLE_NAMES = (*HINGES, *(f"{b}_{k}" for b in BALLS for k in ("flexion", "abduction")),
+               "spine_flexion", "spine_lateral", "spine_twist", "neck_flexion", "neck_lateral")
+
+
+def all_angles(x: np.ndarray, names=None) -> dict[str, np.ndarray]:
+    """The angles this module measures (all, or those in ``names``), keyed
+    ``right_knee``, ``left_hip_flexion``, ``spine_twist`` … (see :data:`ANGLE_NAMES`)."""
+    want = set(ANGLE_NAMES if names is None else names)
+    out = {name: hinge_flexion(x, name) for name in HINGES if name in want}
     for name in BALLS:
-        out[f"{name}_flexion"], out[f"{name}_abduction"] = ball_angles(x, name)
-    out["spine_flexion"], out["spine_lateral"], out["spine_twist"] = trunk_angles(x)
-    out["neck_flexion"], out["neck_lateral"] = neck_angles(x)
-    return out
+        if {f"{name}_flexion", f"{name}_abduction"} & want:
+            out[f"{name}_flexion"], out[f"{name}_abduction"] = ball_angles(x, name)
+    if {"spine_flexion", "spine_lateral", "spine_twist"} & want:
+        out["spine_flexion"], out["spine_lateral"], out["spine_twist"] = trunk_angles(x)
+    if {"neck_flexion", "neck_lateral"} & want:
+        out["neck_flexion"], out["neck_lateral"] = neck_angles(x)
+    return {k: v for k, v in out.items() if k in want}
 
 
 def trunk_angles(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -61,28 +61,39 @@ def joint_frame(x: np.ndarray, joint: str) -> np.ndarray:
     return np.stack([axis, np.cross(d, axis), d], axis=-2)
 
 
-def rotate_subtree(x: np.ndarray, joint: str, rot: Rotation) -> np.ndarray:
-    """Rotate ``joint``'s subtree about its pivot by world rotations ``rot`` (one per
-    pose; ``x`` is (N, 17, 3))."""
+def rotate_subtree(x: np.ndarray, joint: str, rot) -> np.ndarray:
+    """Rotate ``joint``'s subtree about its pivot by world rotations ``rot`` (a scipy
+    ``Rotation`` or (N, 3, 3) matrices, one per pose; ``x`` is (N, 17, 3))."""
     pivot, first, _ = JOINTS[joint]
     idx = subtree(first)
     out = np.array(x, dtype=np.float64, copy=True)
     centre = out[:, pivot : pivot + 1, :]
-    m = rot.as_matrix()  # (N, 3, 3)
+    m = rot.as_matrix() if isinstance(rot, Rotation) else rot
     out[:, idx] = np.einsum("nij,nkj->nki", m, out[:, idx] - centre) + centre
     return out
 
 
-def local_to_world(x: np.ndarray, joint: str, local: Rotation) -> Rotation:
-    """A rotation drawn in the joint's frame, expressed in the world: F^T · R · F."""
+def world_matrices(x: np.ndarray, joint: str, local: np.ndarray) -> np.ndarray:
+    """Rotation matrices drawn in the joint's frame, expressed in the world: Fᵀ · R · F."""
     f = joint_frame(x, joint)
-    return Rotation.from_matrix(np.swapaxes(f, -1, -2) @ local.as_matrix() @ f)
+    return np.swapaxes(f, -1, -2) @ local @ f
+
+
+def local_to_world(x: np.ndarray, joint: str, local: Rotation) -> Rotation:
+    """A rotation drawn in the joint's frame, expressed in the world (as a ``Rotation``)."""
+    return Rotation.from_matrix(world_matrices(x, joint, local.as_matrix()))
+
+
+def sample_rotvec(rng: np.random.Generator, n: int, max_deg) -> np.ndarray:
+    """``n`` rotation vectors (joint frame, radians), each component uniform in
+    ±``max_deg`` (3,) degrees."""
+    m = np.radians(np.broadcast_to(np.asarray(max_deg, dtype=np.float64), (3,)))
+    return rng.uniform(-m, m, size=(n, 3))
 
 
 def sample_local(rng: np.random.Generator, n: int, max_deg) -> Rotation:
-    """``n`` rotations with intrinsic x-y-z angles uniform in ±``max_deg`` (3,)."""
-    m = np.broadcast_to(np.asarray(max_deg, dtype=np.float64), (3,))
-    return Rotation.from_euler("XYZ", rng.uniform(-m, m, size=(n, 3)), degrees=True)
+    """:func:`sample_rotvec` as scipy rotations (quaternions)."""
+    return Rotation.from_rotvec(sample_rotvec(rng, n, max_deg))
 
 
 def smooth_local(rng: np.random.Generator, n_frames: int, max_deg, keyframe_every: int
@@ -94,32 +105,43 @@ def smooth_local(rng: np.random.Generator, n_frames: int, max_deg, keyframe_ever
     return Slerp(times, keys)(np.arange(n_frames))
 
 
-def apply_within_limits(x: np.ndarray, joint: str, local: Rotation, limits=POSE_LIMITS,
-                        iterations: int = 10) -> np.ndarray:
-    """Rotate by ``local`` (one per pose, joint frame), shortening each rotation along
-    its geodesic where the result would leave the limits; poses that start outside the
-    limits are left as they are."""
-    rotvec = local.as_rotvec()
-    ok0 = within_limits(x, limits)
-    lo = np.zeros(len(x))
-    hi = np.where(ok0, 1.0, 0.0)
+def limits_of(joint: str, limits=POSE_LIMITS) -> dict:
+    """The limits a rotation at ``joint`` can change. A rotation moves its subtree
+    rigidly, so only the angles measured at the joint itself change: the pelvis frame
+    is built from pelvis, hips and spine, the thorax frame from spine, thorax and
+    shoulders, and a hinge angle lies within one rigid part."""
+    prefix = joint if joint in ("spine", "neck") or joint.endswith(("knee", "elbow")) \
+        else joint + "_"
+    return {k: v for k, v in limits.items() if k == joint or k.startswith(prefix)}
 
-    def attempt(frac):
-        return rotate_subtree(x, joint, local_to_world(x, joint,
-                                                       Rotation.from_rotvec(rotvec * frac[:, None])))
 
-    full = attempt(hi)
-    good = within_limits(full, limits)
-    if good.all():
-        return full
-    lo_, hi_ = lo.copy(), hi.copy()
-    hi_[good] = lo_[good] = hi[good]  # already fine at the full rotation
-    for _ in range(iterations):
-        mid = 0.5 * (lo_ + hi_)
-        ok = within_limits(attempt(mid), limits)
-        lo_ = np.where(ok, mid, lo_)
-        hi_ = np.where(ok, hi_, mid)
-    return attempt(lo_)
+def apply_within_limits(x: np.ndarray, joint: str, local, limits=POSE_LIMITS,
+                        iterations: int = 6) -> np.ndarray:
+    """Rotate by ``local`` (one per pose, in the joint frame: a ``Rotation`` or (N, 3)
+    rotation vectors), shortening each rotation along its geodesic where the result
+    would leave the limits (a bisection on the slerp fraction, run only on the poses that
+    need it); poses that start outside the limits are left as they are."""
+    limits = limits_of(joint, limits)
+    rotvec = local.as_rotvec() if isinstance(local, Rotation) else np.asarray(local)
+    frame = joint_frame(x, joint)  # the pose before rotating: fixed for every attempt
+
+    def attempt(sel, frac):
+        f = frame[sel]
+        m = Rotation.from_rotvec(rotvec[sel] * frac[:, None]).as_matrix()
+        return rotate_subtree(x[sel], joint, np.swapaxes(f, -1, -2) @ m @ f)
+
+    everything = slice(None)
+    frac = within_limits(x, limits).astype(np.float64)  # 0: start outside, leave alone
+    out = attempt(everything, frac)
+    bad = np.flatnonzero(~within_limits(out, limits))
+    if len(bad):
+        lo, hi = np.zeros(len(bad)), frac[bad]
+        for _ in range(iterations):
+            mid = 0.5 * (lo + hi)
+            ok = within_limits(attempt(bad, mid), limits)
+            lo, hi = np.where(ok, mid, lo), np.where(ok, hi, mid)
+        out[bad] = attempt(bad, lo)
+    return out
 
 
 def augment_joints(seq: np.ndarray, rng: np.random.Generator, joints=tuple(JOINTS),
@@ -133,7 +155,7 @@ def augment_joints(seq: np.ndarray, rng: np.random.Generator, joints=tuple(JOINT
         if rng.random() >= prob:
             continue
         if keyframe_every <= 0:
-            local = sample_local(rng, len(out), max_deg)
+            local = sample_rotvec(rng, len(out), max_deg)
         else:
             local = smooth_local(rng, len(out), max_deg, keyframe_every)
         out = apply_within_limits(out, joint, local)

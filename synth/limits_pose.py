@@ -33,8 +33,8 @@ POSE_LIMITS: dict[str, tuple[float, float]] = {
 
 
 def within_limits(x: np.ndarray, limits: dict = POSE_LIMITS) -> np.ndarray:
-    """(..., 17, 3) → (...) bool: every measured angle inside its range."""
-    angles = an.all_angles(x)
+    """(..., 17, 3) → (...) bool: every angle named in ``limits`` inside its range."""
+    angles = an.all_angles(x, names=limits)
     ok = np.ones(x.shape[:-2], dtype=bool)
     for name, (lo, hi) in limits.items():
         a = angles[name]

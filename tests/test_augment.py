@@ -272,3 +272,21 @@ def test_bad_inputs_one_line_error_exit_2_nothing_written(tmp_path):
         lines = r.stderr.strip().splitlines()
         assert len(lines) == 1 and needle in lines[0] and str(path.name) in lines[0], lines
         assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("joint", list(JOINTS))
+def test_a_rotation_changes_only_its_own_angles(joint, mocap):
+    """What limits_of() relies on: every other measured angle is invariant."""
+    from scipy.spatial.transform import Rotation
+
+    from synth.joint_rotation import limits_of, local_to_world, rotate_subtree
+
+    x = mocap[:50]
+    rot = Rotation.from_rotvec(np.random.default_rng(4).normal(size=(len(x), 3)) * 0.5)
+    y = rotate_subtree(x, joint, local_to_world(x, joint, rot))
+    a, b = an.all_angles(x), an.all_angles(y)
+    own = limits_of(joint)
+    assert own and any(np.abs(a[k] - b[k]).max() > 1 for k in own)
+    for k in a:
+        if k not in own:
+            np.testing.assert_allclose(b[k], a[k], atol=1e-6, err_msg=k)
