@@ -1,9 +1,11 @@
 """The procedural motion library: many seeded clips on many sampled bodies, and writers.
 
-``generate(n_clips, seed)`` samples ``ceil(n_clips / clips_per_subject)`` bodies
-(subjects ``P000``, ``P001`` …, :mod:`synth.body`) and makes each clip with one motion
-(:data:`synth.motions.MOTIONS`, every motion once per block of ``len(motions)`` clips in a
-seeded order), named ``"<motion>_<k>"`` within its subject. Everything is reproducible:
+``generate(n_clips, seed)`` returns ``{subject: {action: (T, 17, 3) float32}}`` (a
+:class:`Library`: a dict that also holds the clips' rotations and root paths). It samples
+``ceil(n_clips / clips_per_subject)`` bodies (subjects ``P000``, ``P001`` …,
+:mod:`synth.body`) and makes each clip with one motion (:data:`synth.motions.MOTIONS`,
+every motion once per block of ``len(motions)`` clips in a seeded order), named
+``"<motion>_<k>"`` within its subject. Everything is reproducible:
 the bodies come from ``default_rng([seed, 0])``, clip ``i`` from ``default_rng([seed, 1,
 i])`` and the motion order from ``default_rng([seed, 2, block])`` — same seed, identical
 arrays. Each path's horizontal extent is centred on the origin.
@@ -43,6 +45,7 @@ from scipy.spatial.transform import Rotation
 
 from hpd3d import atomic, bvh as bvh_io, formats
 from hpd3d.errors import InputError
+from hpd3d.rig import Y_UP_TO_Z_UP
 from hpd3d.skeleton import H36M
 
 from . import limits
@@ -50,8 +53,8 @@ from .body import Body, fk, sample_bodies
 from .motions import MOTIONS, make
 from .motions.ground import heading_matrix, place
 
-# world (x, y, z), Z up → BVH (x, z, −y), Y up
-Z_UP_TO_Y_UP = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
+# world (x, y, z), Z up → BVH (x, z, −y), Y up: the inverse of hpd3d.rig's reader convention
+Z_UP_TO_Y_UP = Y_UP_TO_Z_UP.T
 BVH_UNITS = {"m": 1.0, "cm": 100.0}
 _LEAVES_WITH_END = (3, 6, 13, 16, 10)  # ankles, wrists, head top (order of Body.end_sites rows)
 _END_ROW = {3: 0, 6: 0, 13: 1, 16: 1, 10: 2}
@@ -90,20 +93,22 @@ class Clip:
         return Rotation.from_matrix(self.local_matrices())
 
 
-@dataclass
-class Library:
-    clips: list[Clip]
-    bodies: Body
-    seed: int
-    fps: float
+class Library(dict):
+    """The generated data: a dict ``{subject: {action: (T, 17, 3) float32}}`` (VideoPose3D
+    ``positions_3d``, metres, world Z-up) that also carries ``clips`` (:class:`Clip`, with
+    the joint angles, heading and root path a BVH needs), ``bodies``, ``seed`` and ``fps``.
+    """
+
+    def __init__(self, clips: list[Clip], bodies: Body, seed: int, fps: float):
+        super().__init__()
+        for c in clips:
+            self.setdefault(c.subject, {})[c.action] = c.positions.astype(np.float32)
+        self.clips, self.bodies, self.seed, self.fps = clips, bodies, seed, fps
 
     @property
     def positions_3d(self) -> dict:
-        """``{subject: {action: (T, 17, 3) float32}}`` (VideoPose3D ``positions_3d``)."""
-        out: dict = {}
-        for c in self.clips:
-            out.setdefault(c.subject, {})[c.action] = c.positions.astype(np.float32)
-        return out
+        """A plain-dict copy of the mapping."""
+        return {s: dict(v) for s, v in self.items()}
 
     @property
     def num_frames(self) -> int:
@@ -113,9 +118,8 @@ class Library:
         per: dict = {}
         for c in self.clips:
             per[c.motion] = per.get(c.motion, 0) + 1
-        return {"clips": len(self.clips), "subjects": len({c.subject for c in self.clips}),
-                "frames": self.num_frames, "seconds": self.num_frames / self.fps,
-                "motions": per}
+        return {"clips": len(self.clips), "subjects": len(self), "frames": self.num_frames,
+                "seconds": self.num_frames / self.fps, "motions": per}
 
 
 def check_args(n_clips, fps, motions, duration, clips_per_subject, height_range=(1.5, 1.95)):
@@ -179,9 +183,11 @@ def make_clip(motion: str, rng: np.random.Generator, body: Body, fps: float,
 
 def generate(n_clips: int, seed: int = 0, fps: float = 50.0, motions=None, duration=(2.0, 4.0),
              clips_per_subject: int = 5, height_range=(1.50, 1.95), progress=None) -> Library:
-    """Generate ``n_clips`` clips (see the module docstring). ``motions``: names from
-    :data:`synth.motions.MOTIONS` (default all); ``duration`` (min, max) seconds per clip;
-    ``progress``: an optional callable wrapping the clip iterator (e.g. ``tqdm``)."""
+    """Generate ``n_clips`` clips (see the module docstring): a :class:`Library`, i.e.
+    ``{subject: {action: (T, 17, 3) float32}}`` plus ``.clips`` with the rotations and root
+    paths. ``motions``: names from :data:`synth.motions.MOTIONS` (default all);
+    ``duration`` (min, max) seconds per clip; ``progress``: an optional callable wrapping
+    the clip iterator (e.g. ``tqdm``)."""
     motions = list(MOTIONS) if motions is None else list(motions)
     check_args(n_clips, fps, motions, duration, clips_per_subject, height_range)
     fps = float(fps)
