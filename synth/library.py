@@ -63,8 +63,9 @@ _END_ROW = {3: 0, 6: 0, 13: 1, 16: 1, 10: 2}
 @dataclass
 class Clip:
     """One generated clip. ``angles`` (T, 17, 3) radians, ``heading`` (T,), ``root``
-    (T, 3) metres, ``contact`` (T,) int8 and ``heel`` (T, 2) metres as in
-    :class:`synth.motions.track.Track`; ``positions`` (T, 17, 3) float64 metres, world."""
+    (T, 3) metres, ``contact`` (T,) int8 (as placed: see :func:`synth.motions.ground.place`)
+    and ``heel`` (T, 2) metres as in :class:`synth.motions.track.Track`; ``positions``
+    (T, 17, 3) float64 metres, world."""
 
     subject: str
     action: str
@@ -171,10 +172,10 @@ def make_clip(motion: str, rng: np.random.Generator, body: Body, fps: float,
     """One clip of ``motion`` on ``body`` (a single body), ``duration`` drawn uniformly."""
     T = max(2, int(round(rng.uniform(*duration) * fps)))
     track = make(motion, rng, body, T, fps)
-    root = place(body, track, fps)
+    root, contact = place(body, track, fps)
     clip = Clip(subject=subject, action=action or f"{motion}_0", motion=motion, fps=float(fps),
                 body=body, angles=track.angles, heading=np.asarray(track.heading, np.float64),
-                root=root, contact=track.contact,
+                root=root, contact=contact,
                 heel=np.zeros((T, 2)) if track.heel is None else np.asarray(track.heel, np.float64),
                 positions=np.empty(0))
     clip.positions = fk(body.offsets, clip.local_matrices(), root)
