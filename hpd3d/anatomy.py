@@ -10,11 +10,11 @@ so it applies equally to procedural motion, mocap and a lifter's output. Convent
   rotation at the neck).
 - Hinge flexion (knee, elbow): the angle between the proximal and the distal bone,
   0° straight, 180° fully folded.
-- Ball joints (hip, shoulder): the distal bone's direction in the parent frame as
-  ``flexion`` (forward raise, rotation about the lateral axis; 0 hanging down, +90°
-  pointing forward) and ``abduction`` (away from the midline, towards the body's side:
-  0 in the sagittal plane, +90° straight out sideways), in degrees. Shoulder flexion
-  runs from −135° to 225° so that an arm raised overhead reads 180°.
+- Ball joints (hip, shoulder): the swing from hanging straight down to the distal bone's
+  direction, as a rotation vector in the parent frame: ``flexion`` is its component about
+  the lateral axis (+90° pointing forward), ``abduction`` about the forward axis (+90°
+  straight out sideways), in degrees. Continuous through the hanging pose, unlike
+  Euler-style angles.
 """
 
 from __future__ import annotations
@@ -80,17 +80,18 @@ def hinge_flexion(x: np.ndarray, name: str) -> np.ndarray:
 
 
 def ball_angles(x: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """Hip/shoulder (flexion, abduction) in degrees of the distal bone in its parent frame."""
+    """Hip/shoulder (flexion, abduction) in degrees: the swing that takes the hanging bone
+    to its direction, as a rotation vector in the parent frame; flexion is its component
+    about the lateral axis, abduction about the forward axis (continuous through the
+    hanging pose; an arm raised forward overhead reads flexion 180°, sideways overhead
+    abduction 180°)."""
     j, c, side, frame = BALLS[name]
     axes = pelvis_frame(x) if frame == "pelvis" else thorax_frame(x)
     d = unit(x[..., c, :] - x[..., j, :])
     loc = np.einsum("...ij,...j->...i", axes, d)  # components along left, forward, up
-    lateral = side * loc[..., 0]
-    flexion = np.degrees(np.arctan2(loc[..., 1], -loc[..., 2]))
-    if frame == "thorax":  # an arm raised overhead is +180°, not −180°
-        flexion = np.where(flexion < -135.0, flexion + 360.0, flexion)
-    abduction = np.degrees(np.arcsin(np.clip(lateral, -1.0, 1.0)))
-    return flexion, abduction
+    elevation = np.degrees(np.arccos(np.clip(-loc[..., 2], -1.0, 1.0)))  # from hanging
+    plane = np.arctan2(loc[..., 1], side * loc[..., 0])  # 0 sideways out, 90° forward
+    return elevation * np.sin(plane), elevation * np.cos(plane)
 
 
 ANGLE_NAMES = (*HINGES, *(f"{b}_{k}" for b in BALLS for k in ("flexion", "abduction")),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +48,15 @@ def write_bytes(path, data: bytes) -> None:
 
 
 def savez(path, compressed: bool = True, **arrays) -> None:
-    """``np.savez[_compressed]`` to ``path`` atomically (object arrays allowed)."""
+    """What ``np.savez[_compressed]`` writes (``np.load`` reads it the same way; object
+    arrays allowed), atomically and byte-for-byte reproducible: numpy stamps each member
+    with the current time, so the same arrays written twice would differ; here every
+    member carries a fixed date."""
+    method = zipfile.ZIP_DEFLATED if compressed else zipfile.ZIP_STORED
     with atomic_path(path, suffix=".npz") as tmp:
-        (np.savez_compressed if compressed else np.savez)(tmp, **arrays)
+        with zipfile.ZipFile(tmp, "w", compression=method, allowZip64=True) as zf:
+            for name, value in arrays.items():
+                info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+                info.compress_type = method
+                with zf.open(info, "w", force_zip64=True) as f:
+                    np.lib.format.write_array(f, np.asanyarray(value), allow_pickle=True)

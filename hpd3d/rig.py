@@ -29,6 +29,9 @@ How each H36M-17 joint is made (``RigMap.interpolated`` lists the derived ones):
   and thorax — always derived (rigs disagree on how many spine joints they have and where;
   H36M's spine joint sits about halfway), so every rig gives the same definition.
 
+A rig that already carries all 17 H36M joint names (``pelvis``, ``right_hip`` … ``head``,
+e.g. the toolkit's own procedural BVH files) maps one to one.
+
 Units: :func:`detect_units` measures the rest-pose standing span in file units — leg
 (hip→knee→ankle) + pelvis→thorax→head→head-top — and picks, among :data:`UNIT_SCALES`
 (m, cm, mm, inch and CMU ASF's 1/0.45 inch), the scale that puts it closest (in log
@@ -129,8 +132,24 @@ class RigMap:
         return np.matmul(self.weights, np.asarray(positions, dtype=np.float64))
 
 
+def _h36m_named(bvh: Bvh) -> RigMap | None:
+    """A rig whose joints carry all 17 H36M names (as the toolkit's own procedural BVH
+    files do) maps one to one: there, ``neck`` IS H36M's joint 9 and ``head`` the head top,
+    not the mocap meanings the pattern table gives those words."""
+    names = [n.rsplit(":", 1)[-1].lower() for n in bvh.names]
+    if not set(H36M.joints) <= set(names):
+        return None
+    w = np.zeros((17, bvh.num_joints))
+    for i, name in enumerate(H36M.joints):
+        w[i, names.index(name)] = 1.0
+    return RigMap(tuple(bvh.names), w, tuple(bvh.names[names.index(n)] for n in H36M.joints), ())
+
+
 def map_rig(bvh: Bvh) -> RigMap:
     """Find the H36M-17 roles in ``bvh``'s joint names (see the module docstring)."""
+    direct = _h36m_named(bvh)
+    if direct is not None:
+        return direct
     J = bvh.num_joints
     parents = bvh.parents
     depth = np.zeros(J, int)

@@ -495,3 +495,18 @@ def test_cameras_load_with_mmengine(tmp_path):
     F.save_mmpose_cameras(tmp_path / "cameras.pkl", cams)
     loaded = mmengine.load(str(tmp_path / "cameras.pkl"))    # BaseMocapDataset's reader
     _assert_nested_equal(cams, loaded)
+
+
+def test_npz_bytes_do_not_depend_on_the_time(tmp_path, monkeypatch):
+    """Same arrays → same bytes, even when written at different times (numpy's own
+    savez stamps each zip member with the current time)."""
+    import time as _time
+
+    from hpd3d import formats
+
+    data = {"S1": {"walk": np.arange(51, dtype=np.float32).reshape(1, 17, 3)}}
+    formats.save_3d(tmp_path / "a.npz", data)
+    real = _time.localtime
+    monkeypatch.setattr(_time, "localtime", lambda *a: real(_time.time() + 86400 * 400))
+    formats.save_3d(tmp_path / "b.npz", data)
+    assert (tmp_path / "a.npz").read_bytes() == (tmp_path / "b.npz").read_bytes()
