@@ -11,9 +11,9 @@ from hpd3d.atomic import atomic_path
 
 ANGLES = (("knee flexion", ("right_knee", "left_knee"), (0, 180)),
           ("hip flexion", ("right_hip_flexion", "left_hip_flexion"), (-60, 150)),
-          ("shoulder flexion", ("right_shoulder_flexion", "left_shoulder_flexion"), (-90, 200)),
+          ("shoulder flexion", ("right_shoulder_flexion", "left_shoulder_flexion"), (-180, 180)),
           ("shoulder abduction", ("right_shoulder_abduction", "left_shoulder_abduction"),
-           (-90, 90)))
+           (-90, 180)))
 
 
 def _angles(seq: np.ndarray) -> dict:
