@@ -290,3 +290,27 @@ def test_a_rotation_changes_only_its_own_angles(joint, mocap):
     for k in a:
         if k not in own:
             np.testing.assert_allclose(b[k], a[k], atol=1e-6, err_msg=k)
+
+
+def test_left_stays_left_after_augmentation(mocap):
+    """H36M 1-3 stay the RIGHT leg: bent knees still bend backwards in the body frame
+    built from the (unchanged) hip labels — swapped sides would make them bend forwards."""
+    from synth.augment import AugmentConfig, augment_3d
+
+    def backwards_fraction(x):
+        fwd = an.pelvis_frame(x)[:, 1]
+        out = []
+        for name, (h, k, a) in (("right_knee", (1, 2, 3)), ("left_knee", (4, 5, 6))):
+            bent = an.hinge_flexion(x, name) > 30
+            shank = x[:, a] - x[:, k]
+            out.append((np.sum(shank * fwd, axis=-1) < 0)[bent])
+        return np.concatenate(out).mean()
+
+    assert backwards_fraction(mocap) > 0.95
+    rng = np.random.default_rng(9)
+    cfg = AugmentConfig()
+    cfg.knee.prob = cfg.joints.prob = 1.0
+    for _ in range(3):
+        assert backwards_fraction(augment_3d(mocap, rng, cfg)) > 0.95
+    mirrored = mocap * [-1, 1, 1]  # a mirror image keeps labels but swaps the body's sides
+    assert backwards_fraction(mirrored) < 0.05
