@@ -1,1 +1,12 @@
-"""blender stage."""
+"""blender stage: everything that runs inside Blender (or with the pip ``bpy`` module).
+
+- :mod:`blender.render` — BVH → VideoPose3D dataset (+ rendered video) CLI
+- :mod:`blender.bvh_import` — Blender's BVH importer, joints read back once per frame
+- :mod:`blender.scene` — the scene file, the mannequin, cameras, rendering
+- :mod:`blender.make_scene` — regenerates ``blender/HPD3D.blend``
+- :mod:`blender.compat` — Blender 4.2 – 5.0 API differences
+- :mod:`blender.adaptor` — the output as a VideoPose3D ``MocapDataset`` (no bpy needed)
+
+Importing this package imports nothing heavy; ``bpy`` is imported by the modules that
+need it.
+"""

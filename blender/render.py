@@ -1,0 +1,397 @@
+"""BVH → VideoPose3D dataset through Blender, with optional rendered video and ground truth.
+
+Two ways to run it (same config, ``conf/render.yaml``; overrides after ``--`` when
+present, else all arguments)::
+
+    blender -b blender/HPD3D.blend --python-exit-code 2 -P blender/render.py -- input=walk.bvh
+    python -m blender.render input=walk.bvh              # the pip bpy module
+
+For every BVH (one file, a folder searched recursively, or a glob; ``shard=i/n`` takes
+files i, i+n, …, each seeded by its index in the full sorted list, so shards together
+equal one run) it opens ``HPD3D.blend`` afresh, imports the file with Blender's own
+importer, evaluates every selected frame ONCE and reads all bones in one go
+(:mod:`blender.bvh_import`), maps the rig to H36M-17 with the numpy route's table
+(:func:`hpd3d.rig.map_rig`), scales the body to a random height about its ground point,
+samples cameras from the shared camera config (:mod:`hpd3d.camera_sampling`), creates
+them as Blender cameras and projects the joints for all cameras at once
+(:func:`hpd3d.camera.project_many`). With ``render.enabled=true`` it also drives the
+mannequin with the joints and renders, per camera, an H.264 mp4 (and/or PNG frames).
+
+Output in ``out``: ``data_3d_<name>.npz``, ``data_2d_<name>_gt.npz`` (float keypoints,
+``in_frame_2d`` mask), ``camera_intrinsics.txt``, ``camera_extrinsics.txt`` (camera
+``<subject>/<action>/<i>``), ``render_<name>.json`` (config, Blender version, input
+files, seeds, per-file scale/floor/cameras) and ``video/<subject>/<action>/<i>.mp4``
+(``frames/<subject>/<action>/<i>/000001.png`` …). A file that fails (cannot be read or
+imported, rig not mappable, a camera that sees too little, …) is reported and skipped;
+the others are still written (every file complete or absent), then the run lists every
+failure and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+if not globals().get("__package__"):  # run as a script (blender -P): make the repo importable
+    _REPO = Path(__file__).resolve().parents[1]
+    sys.path.insert(0, str(_REPO))
+    _pyver = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    _site = _REPO / ".venv" / "lib" / _pyver / "site-packages"  # scipy, hydra, tqdm
+    for _p in filter(None, [os.environ.get("HPD3D_SITE_PACKAGES"), str(_site)]):
+        if Path(_p).is_dir() and _p not in sys.path:
+            sys.path.append(_p)  # after Blender's own modules (its bpy, its numpy)
+
+import numpy as np  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+CONF = REPO / "conf"
+
+
+@dataclass
+class BodyConfig:
+    height: tuple = (1.55, 1.85)  # metres, uniform; the rest-pose head top above the lowest joint
+
+
+@dataclass
+class RenderConfig:
+    engine: str = "workbench"  # workbench | eevee | cycles
+    video: bool = True         # H.264 mp4 per camera
+    frames: bool = False       # PNG frames per camera
+    transparent: bool = False  # film_transparent (RGBA PNG frames)
+    floor: bool = True
+    samples: int = 16          # eevee / cycles
+    aa: str = "OFF"            # workbench anti-aliasing: OFF | FXAA | 5 | 8 | 11 | 16 | 32
+    shadows: bool = True       # workbench shadows
+
+
+def _args(argv=None) -> list[str]:
+    """Overrides from a command line: what follows ``--`` when present, else ``argv[1:]``."""
+    argv = sys.argv if argv is None else argv
+    return argv[argv.index("--") + 1:] if "--" in argv else argv[1:]
+
+
+def load_config(overrides):
+    """Compose ``conf/render.yaml`` with ``overrides`` (Hydra compose API, no output dir)."""
+    from hydra import compose, initialize_config_dir
+    from omegaconf import OmegaConf
+
+    from hpd3d.errors import InputError
+
+    try:
+        with initialize_config_dir(config_dir=str(CONF), version_base="1.3", job_name="render"):
+            cfg = compose(config_name="render", overrides=list(overrides))
+        OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
+    except Exception as e:  # bad override, unknown key, missing value
+        raise InputError(None, f"config: {str(e).strip().splitlines()[0]}") from None
+    return cfg
+
+
+def bvh_paths(spec) -> list[Path]:
+    from hpd3d.errors import InputError
+
+    if spec is None or str(spec) == "":
+        raise InputError(None, "input=...: a .bvh file, a folder or a glob is required")
+    spec = str(spec)
+    p = Path(spec)
+    if p.is_dir():
+        paths = sorted(p.rglob("*.bvh"))
+    elif any(ch in spec for ch in "*?["):
+        paths = sorted(Path(x) for x in glob.glob(spec, recursive=True) if Path(x).is_file())
+    elif p.is_file():
+        paths = [p]
+    else:
+        raise InputError(spec, "no such file or folder")
+    if not paths:
+        raise InputError(spec, "no .bvh files found")
+    return paths
+
+
+def select_frames(num_frames: int, frame_time: float, file_fps: float, fps, start: int,
+                  stride: int, max_frames) -> tuple[np.ndarray, float]:
+    """Source frame indices (nearest frame when resampled to ``fps``) and the output rate."""
+    if fps:
+        n = max(1, int(round(num_frames * frame_time * fps)))
+        idx = np.minimum(np.round(np.arange(n) / fps / frame_time).astype(np.int64), num_frames - 1)
+        rate = float(fps)
+    else:
+        idx = np.arange(num_frames)
+        rate = float(file_fps)
+    idx = idx[int(start)::int(stride)]
+    if max_frames is not None:
+        idx = idx[: int(max_frames)]
+    return idx, rate / stride
+
+
+def _check_writable(out: Path) -> None:
+    from hpd3d.errors import InputError
+
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".probe.", dir=out)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise InputError(out, f"cannot write the output folder: {e.strerror or e}") from None
+
+
+class _Run:
+    """One run over this shard's files."""
+
+    def __init__(self, cfg):
+        from omegaconf import OmegaConf
+
+        from hpd3d.camera_sampling import CameraConfig
+        from hpd3d.config import from_section, parse_shard
+        from hpd3d.errors import InputError
+
+        self.cfg = cfg
+        c = OmegaConf.to_container(cfg, resolve=True)
+        self.plain = c
+        self.camera, _ = from_section(CameraConfig, c.get("camera"), "camera")
+        self.body, self.body_on = from_section(BodyConfig, c.get("body"), "body")
+        self.render, self.render_on = from_section(RenderConfig, c.get("render"), "render")
+        try:
+            self.camera.check()
+        except ValueError as e:
+            raise InputError(None, f"config: {e}") from None
+        lo, hi = self.body.height
+        if not 0 < lo <= hi:
+            raise InputError(None, f"config: body.height {self.body.height}: need 0 < min ≤ max")
+        if cfg.stride < 1 or cfg.start < 0 or (cfg.max_frames is not None and cfg.max_frames < 1):
+            raise InputError(None, "config: stride ≥ 1, start ≥ 0 and max_frames ≥ 1 (or null)")
+        if self.render_on:
+            from blender.compat import engine_name
+
+            try:
+                engine_name(self.render.engine)
+            except ValueError as e:
+                raise InputError(None, f"config: {e}") from None
+            if self.camera.distortion_prob > 0 or self.camera.fisheye_prob > 0:
+                raise InputError(None, "config: rendering needs cameras without lens distortion "
+                                       "(camera.distortion_prob=0 camera.fisheye_prob=0): "
+                                       "Blender's cameras cannot distort, and the video must "
+                                       "match the 2D ground truth")
+        self.shard = parse_shard(cfg.shard)
+        scene_file = Path(cfg.scene_file)
+        self.scene_file = scene_file if scene_file.is_absolute() else REPO / scene_file
+        if not self.scene_file.is_file():
+            raise InputError(self.scene_file, "scene file not found (python -m blender.make_scene)")
+
+    # ---------------------------------------------------------------- one file
+    def process(self, k: int, path: Path, staging: Path):
+        from hpd3d.bvh import load_bvh
+        from hpd3d.camera import in_image, project_many
+        from hpd3d.camera_sampling import sample_cameras
+        from hpd3d.dataset import Views
+        from hpd3d.errors import InputError
+        from hpd3d.formats import camera_name
+        from hpd3d.rig import map_rig
+        from tqdm import tqdm
+
+        from blender import scene as sc
+        from blender.bvh_import import check_importable, metres_per_unit, read_joints
+
+        cfg, t0 = self.cfg, time.perf_counter()
+        bvh = load_bvh(path)
+        rig = map_rig(bvh)
+        check_importable(bvh)
+        unit_name, scale = metres_per_unit(bvh, cfg.units, rig)
+        frames, fps = select_frames(bvh.num_frames, bvh.frame_time, bvh.fps, cfg.fps,
+                                    cfg.start, cfg.stride, cfg.max_frames)
+        if len(frames) == 0:
+            raise InputError(path, f"no frames selected ({bvh.num_frames} frames, "
+                                   f"start={cfg.start}, stride={cfg.stride})")
+        subject, action = path.stem.replace("_", "-"), "mocap"
+
+        scene = sc.open_scene(self.scene_file)
+        with tqdm(total=len(frames), desc=f"  {path.name}", unit="frame", leave=False,
+                  disable=None) as bar:
+            rig_xyz = read_joints(path, bvh, scale, frames, cfg.up, cfg.verbose, bar)
+        x = rig.apply(rig_xyz)
+        floor_z = float(rig_xyz[..., 2].min())  # the lowest joint of the whole rig, any frame
+
+        rng = np.random.default_rng([int(cfg.seed), k])
+        rest = bvh.rest_positions() * scale
+        up_file = 1 if cfg.up == "y" else 2
+        actor_height = float(rig.apply(rest)[10, up_file] - rest[:, up_file].min())
+        if not actor_height > 0:
+            raise InputError(path, "rest pose has no height (head top not above the feet)")
+        if self.body_on:
+            height = float(rng.uniform(*self.body.height))
+            s = height / actor_height
+        else:
+            height, s = actor_height, 1.0
+        ground = np.array([x[:, 0, 0].mean(), x[:, 0, 1].mean(), floor_z])
+        x = ground + s * (x - ground)
+
+        cams, fractions = sample_cameras(rng, self.camera, x)
+        uv, depth = project_many(x, cams, return_depth=True)
+        inside = in_image(uv, cams, depth)
+        per_cam = inside.mean(axis=(1, 2))
+        worst = int(np.argmin(per_cam))
+        if per_cam[worst] < cfg.min_camera_in_frame:
+            raise InputError(path, f"camera {worst} sees {per_cam[worst]:.0%} of the keypoints "
+                                   f"(min_camera_in_frame={cfg.min_camera_in_frame}); widen "
+                                   f"camera.distance / camera.focal_mm or check the motion")
+        try:
+            cam_objs = sc.add_cameras(cams)
+        except ValueError as e:
+            if self.render_on:
+                raise InputError(path, f"camera cannot be made in Blender: {e}") from None
+            cam_objs = []
+
+        videos, frame_dirs = [], []
+        if self.render_on:
+            r = self.render
+            sc.setup_render(scene, r.engine, r.samples, r.transparent, r.floor, fps, r.aa,
+                            r.shadows)
+            sc.set_floor(floor_z)
+            sc.fit_mannequin(x, height)
+            sc.drive_mannequin(x)
+            for c, obj in enumerate(tqdm(cam_objs, desc=f"  render {path.name}", unit="cam",
+                                         leave=False, disable=None)):
+                rel = Path(camera_name(subject, action, c))
+                video = Path("video") / rel.with_suffix(".mp4") if r.video else None
+                fdir = Path("frames") / rel if r.frames else None
+                sc.render_camera(scene, obj, len(x), staging / video if video else None,
+                                 staging / fdir if fdir else None, verbose=cfg.verbose)
+                if video:
+                    videos.append(str(video))
+                if fdir:
+                    frame_dirs.append(str(fdir))
+        record = {
+            "file": str(path), "subject": subject, "action": action, "index": k,
+            "seed": [int(cfg.seed), k], "frames": int(len(x)), "fps": fps,
+            "source_frames": frames.tolist(), "source_frame_count": bvh.num_frames,
+            "units": unit_name, "metres_per_unit": scale,
+            "rig": dict(zip(_h36m_names(), rig.sources)),
+            "actor_height_m": actor_height, "height_m": height, "body_scale": s,
+            "ground_point": ground.tolist(), "floor_z": floor_z,
+            "cameras": [camera_name(subject, action, c) for c in range(len(cams))],
+            "in_frame": per_cam.tolist(), "videos": videos, "frame_dirs": frame_dirs,
+            "seconds": round(time.perf_counter() - t0, 3),
+        }
+        return subject, action, x, Views(cams, uv, inside, fractions), record
+
+    # ---------------------------------------------------------------- the run
+    def run(self) -> Path:
+        import bpy
+        from tqdm import tqdm
+
+        from hpd3d.dataset import Dataset
+        from hpd3d.errors import InputError
+
+        cfg, t0 = self.cfg, time.perf_counter()
+        shard_i, shard_n = self.shard
+        paths = bvh_paths(cfg.input)
+        mine = list(enumerate(paths))[shard_i::shard_n]
+        if not mine:
+            raise InputError(cfg.input, f"shard {shard_i}/{shard_n} has no files "
+                                        f"(only {len(paths)} in all)")
+        name = cfg.name if shard_n == 1 else f"{cfg.name}-{shard_i}of{shard_n}"
+        out = Path(cfg.out) if shard_n == 1 else Path(cfg.out) / f"shard-{shard_i}of{shard_n}"
+        _check_writable(out)
+
+        ds, records, failures = Dataset(), [], []
+        staging = Path(tempfile.mkdtemp(prefix=f".render-{name}.", dir=out))
+        try:
+            for k, path in tqdm(mine, desc=f"blender.render {name}", unit="file", disable=None):
+                part = staging / f"{k}"
+                try:
+                    subject, action, x, views, rec = self.process(k, path, part)
+                    if action in ds.positions_3d.get(subject, {}):
+                        raise InputError(path, f"subject {subject!r} is already taken by "
+                                               f"another input file with the same name")
+                    ds.add(subject, action, x, views)
+                    records.append(rec)
+                except InputError as e:
+                    failures.append({"file": str(path), "reason": e.problem})
+                    shutil.rmtree(part, ignore_errors=True)
+                except Exception as e:  # noqa: BLE001 - a folder run carries on past any bad file
+                    failures.append({"file": str(path), "reason": f"{type(e).__name__}: {e}"})
+                    shutil.rmtree(part, ignore_errors=True)
+            files = []
+            if records:
+                files = ds.write(out, name)
+                for rec in records:
+                    part = staging / f"{rec['index']}"
+                    for rel in rec["videos"] + rec["frame_dirs"]:
+                        dest = out / rel
+                        dest.parent.mkdir(parents=True, exist_ok=True)
+                        if dest.is_dir():
+                            shutil.rmtree(dest)
+                        os.replace(part / rel, dest)
+                record = {
+                    "tool": "blender.render", "blender_version": bpy.app.version_string,
+                    "bpy_module": not bpy.app.binary_path, "name": name,
+                    "shard": f"{shard_i}/{shard_n}", "seed": int(cfg.seed),
+                    "input": str(cfg.input), "input_files": [str(p) for _, p in mine],
+                    "config": self.plain, "sequences": records, "failures": failures,
+                    "seconds": round(time.perf_counter() - t0, 3),
+                }
+                from hpd3d import atomic
+
+                rec_path = out / f"render_{name}.json"
+                atomic.write_text(rec_path, _json(record))
+                files.append(rec_path)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+        n_frames = sum(r["frames"] for r in records)
+        n_cams = sum(len(r["cameras"]) for r in records)
+        n_videos = sum(len(r["videos"]) for r in records)
+        print(f"blender.render: {len(records)} of {len(mine)} files, {n_frames} frames, "
+              f"{n_cams} cameras, {sum(r['frames'] * len(r['cameras']) for r in records)} 2D "
+              f"poses, {n_videos} videos, {time.perf_counter() - t0:.1f} s "
+              f"(Blender {bpy.app.version_string})")
+        if files:
+            extra = "".join(f", {d}/" for d, on in (("video", n_videos), ("frames", any(
+                r["frame_dirs"] for r in records))) if on)
+            print(f"blender.render: wrote {out}/ ({', '.join(f.name for f in files)}{extra})")
+        if failures:
+            lines = "\n".join(f"  {f['file']}: {f['reason']}" for f in failures)
+            raise InputError(None, f"{len(failures)} of {len(mine)} input files failed"
+                                   f"{' (nothing written)' if not records else ''}:\n{lines}")
+        return out
+
+
+def _json(obj) -> str:
+    """Indented JSON with lists of numbers kept on one line."""
+    import re
+
+    text = json.dumps(obj, indent=1)
+    return re.sub(r"\[\s*([-+0-9.eE,\s]*?)\s*\]",
+                  lambda m: "[" + re.sub(r",\s+", ", ", m.group(1)) + "]", text) + "\n"
+
+
+def _h36m_names():
+    from hpd3d.skeleton import H36M
+
+    return H36M.joints
+
+
+def run(cfg) -> Path:
+    return _Run(cfg).run()
+
+
+def main(overrides=None) -> int:
+    """Entry point; ``overrides`` default to the command line (after ``--`` if present)."""
+    from hpd3d.errors import cli_guard
+
+    @cli_guard
+    def _main():
+        run(load_config(_args() if overrides is None else overrides))
+
+    _main()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
