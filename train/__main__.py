@@ -1,0 +1,22 @@
+"""``python -m train +exp=simplebaseline|videopose3d|motionbert [overrides]``: train a lifter.
+
+See ``conf/train.yaml`` for every option and :mod:`train.runner` for what it builds.
+Exit status: 0 done, 2 bad input (one line naming the file), 3 the loss became NaN/inf
+(one line naming the last good checkpoint).
+"""
+
+import sys
+
+import hydra
+from omegaconf import DictConfig
+
+
+@hydra.main(version_base="1.3", config_path="../conf", config_name="train")
+def main(cfg: DictConfig) -> None:
+    from train.runner import main_guarded  # after Hydra parsed the command line (fast --help)
+
+    main_guarded(cfg)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

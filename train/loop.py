@@ -1,0 +1,324 @@
+"""mmengine glue: the lifter as an mmengine ``BaseModel`` (loss, NaN guard), the pose metric
+and the hooks that make runs reproducible, resumable and easy to read.
+
+- :class:`LifterModel` wraps a :class:`train.models.Lifter`; ``mode='loss'`` gives
+  ``loss_mpjpe`` (+ optional ``loss_n_mpjpe``, ``loss_velocity``), a non-finite loss stops
+  training *before* the optimizer step (:class:`NonFiniteLoss`), so the weights and every
+  saved checkpoint stay good.
+- :class:`PoseMetric` (an mmengine ``BaseMetric``): MPJPE, P-MPJPE, N-MPJPE in mm over the
+  valid target frames.
+- :class:`EpochSeedHook` reseeds torch/numpy/random from ``(seed, epoch)`` at every epoch
+  start: a resumed run repeats the uninterrupted one exactly (dropout masks included).
+- :class:`ExportHook` writes ``last.pt`` (and ``best.pt`` on the best validation MPJPE) in
+  the toolkit's native checkpoint format with the normalisation and run metadata, and a
+  ``metrics.csv`` with one row per epoch.
+- :class:`DebugHook` injects a NaN at a given iteration and can stop after an epoch (as a
+  kill would): the tests of the NaN guard and of resuming use it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from mmengine.evaluator import BaseMetric
+from mmengine.hooks import Hook
+from mmengine.model import BaseModel
+from tqdm import tqdm
+
+from hpd3d import atomic
+from hpd3d.metrics import mpjpe, n_mpjpe, p_mpjpe
+from train.models import Lifter, save_checkpoint
+
+# The last layer of each lifter: what stays trainable with freeze_backbone, and what keeps
+# lr_mult 1 with backbone_lr_mult.
+HEADS = {"simplebaseline": ("shrink",), "videopose3d": ("shrink",), "motionbert": ("head",)}
+
+
+class NonFiniteLoss(RuntimeError):
+    """The training loss became NaN/inf; raised before the optimizer step."""
+
+
+def is_head(model: Lifter, name: str) -> bool:
+    return any(name == h or name.startswith(h + ".") for h in HEADS[model.name])
+
+
+def freeze_backbone(model: Lifter) -> int:
+    """Make every parameter but the head's untrainable; returns how many were frozen."""
+    n = 0
+    for name, p in model.named_parameters():
+        if not is_head(model, name):
+            p.requires_grad_(False)
+            n += p.numel()
+    return n
+
+
+def masked_mean(x: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+    w = valid.to(x.dtype)
+    return (x * w).sum() / w.sum().clamp_min(1.0)
+
+
+class LifterModel(BaseModel):
+    """A lifter plus its loss. Batches are dicts ``inputs`` (B, L, 17, 3), ``target``
+    (B, Lt, 17, 3), ``valid`` (B, Lt)."""
+
+    def __init__(self, lifter: Lifter, single_frame: bool = False, loss: dict | None = None,
+                 frozen_backbone: bool = False):
+        super().__init__()
+        self.lifter = lifter
+        self.single_frame = single_frame
+        self.loss_weights = {"mpjpe": 1.0, "n_mpjpe": 0.0, "velocity": 0.0, **(loss or {})}
+        self.frozen_backbone = frozen_backbone
+        self.last_iter_info: dict = {}
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        if mode and self.frozen_backbone:  # frozen layers keep their BatchNorm statistics
+            for name, m in self.lifter.named_modules():
+                if name and not is_head(self.lifter, name):
+                    m.eval()
+        return self
+
+    def predict_tensor(self, inputs: torch.Tensor) -> torch.Tensor:
+        if self.single_frame:
+            return self.lifter(inputs, single_frame=True)
+        return self.lifter(inputs)
+
+    def losses(self, pred, target, valid) -> dict:
+        w = self.loss_weights
+        err = torch.linalg.vector_norm(pred - target, dim=-1).mean(-1)  # (B, Lt)
+        out = {"loss_mpjpe": w["mpjpe"] * masked_mean(err, valid)}
+        if w["n_mpjpe"]:
+            pp = (pred * pred).sum((-2, -1), keepdim=True)
+            gp = (target * pred).sum((-2, -1), keepdim=True)
+            scaled = gp / pp.clamp_min(1e-8) * pred
+            nerr = torch.linalg.vector_norm(scaled - target, dim=-1).mean(-1)
+            out["loss_n_mpjpe"] = w["n_mpjpe"] * masked_mean(nerr, valid)
+        if w["velocity"] and pred.shape[1] > 1:
+            dv = torch.diff(pred, dim=1) - torch.diff(target, dim=1)
+            verr = torch.linalg.vector_norm(dv, dim=-1).mean(-1)
+            out["loss_velocity"] = w["velocity"] * masked_mean(verr, valid[:, 1:] & valid[:, :-1])
+        return out
+
+    def forward(self, inputs, target=None, valid=None, mode: str = "tensor"):
+        pred = self.predict_tensor(inputs)
+        if mode == "loss":
+            return self.losses(pred, target, valid)
+        if mode == "predict":
+            return [dict(pred=pred.detach().cpu().numpy(), target=target.cpu().numpy(),
+                         valid=valid.cpu().numpy())]
+        return pred
+
+    def train_step(self, data, optim_wrapper):
+        with optim_wrapper.optim_context(self):
+            data = self.data_preprocessor(data, True)
+            losses = self._run_forward(data, mode="loss")
+        parsed, log_vars = self.parse_losses(losses)
+        if not torch.isfinite(parsed):
+            bad = ", ".join(f"{k}={v.item():.4g}" for k, v in losses.items())
+            raise NonFiniteLoss(f"the training loss is not finite ({bad})")
+        optim_wrapper.update_params(parsed)
+        return {k: v.detach() if torch.is_tensor(v) else v for k, v in log_vars.items()}
+
+
+class PoseMetric(BaseMetric):
+    """MPJPE / P-MPJPE / N-MPJPE in millimetres over the valid target frames."""
+
+    default_prefix = "val"
+
+    def process(self, data_batch, data_samples) -> None:
+        for s in data_samples:
+            pred, gt, valid = s["pred"], s["target"], s["valid"].astype(bool)
+            p, g = pred[valid], gt[valid]  # (n, 17, 3)
+            if len(p) == 0:
+                continue
+            self.results.append(dict(
+                n=len(p),
+                mpjpe=float(mpjpe(p, g, reduce=False).sum()),
+                p_mpjpe=float(p_mpjpe(p, g, reduce=False).sum()),
+                n_mpjpe=float(n_mpjpe(p, g, reduce=False).sum()),
+            ))  # fmt: skip
+
+    def compute_metrics(self, results: list) -> dict:
+        n = sum(r["n"] for r in results)
+        if n == 0:
+            return {k: float("nan") for k in ("mpjpe", "p_mpjpe", "n_mpjpe")}
+        return {k: 1000.0 * sum(r[k] for r in results) / n for k in ("mpjpe", "p_mpjpe", "n_mpjpe")}
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+class EpochSeedHook(Hook):
+    """Reseed torch/numpy/random from (seed, epoch) at every epoch start."""
+
+    priority = "VERY_HIGH"
+
+    def __init__(self, seed: int):
+        self.seed = int(seed)
+
+    def before_train_epoch(self, runner) -> None:
+        seed_everything(int(np.random.SeedSequence([self.seed, runner.epoch]).generate_state(1)[0]))
+
+
+def _lifter_of(runner) -> Lifter:
+    model = runner.model.module if hasattr(runner.model, "module") else runner.model
+    return model.lifter
+
+
+def _ema_lifter(runner) -> Lifter | None:
+    from mmengine.hooks import EMAHook
+
+    for h in runner.hooks:
+        if isinstance(h, EMAHook) and getattr(h, "ema_model", None) is not None:
+            return h.ema_model.module.lifter
+    return None
+
+
+class ExportHook(Hook):
+    """Native ``last.pt`` / ``best.pt`` checkpoints and ``metrics.csv`` in the work dir.
+
+    ``extra`` is stored in every exported checkpoint (normalisation, window, data, …);
+    ``epoch``, ``iter`` and the latest validation ``metrics`` are added. With EMA the EMA
+    weights are exported (they are what validation measured).
+    """
+
+    priority = "LOWEST"  # after CheckpointHook and after EMAHook swapped the weights back
+    COLUMNS = ("epoch", "iter", "lr", "loss", "val_mpjpe", "val_p_mpjpe", "val_n_mpjpe", "time_s")
+
+    def __init__(self, extra: dict, best_key: str = "val/mpjpe"):
+        self.extra = extra
+        self.best_key = best_key
+        self.best = math.inf
+        self.rows: list[dict] = []
+        self._loss_sum = 0.0
+        self._loss_n = 0
+        self._t0 = time.perf_counter()
+        self._pending: dict | None = None
+
+    # -- bookkeeping ------------------------------------------------------------------
+    def before_train(self, runner) -> None:
+        work = Path(runner.work_dir)
+        csv_path = work / "metrics.csv"
+        if csv_path.is_file():  # resumed: keep the rows of the epochs already done
+            with open(csv_path, newline="") as f:
+                self.rows = [r for r in csv.DictReader(f) if int(r["epoch"]) <= runner.epoch]
+            best = [float(r["val_mpjpe"]) for r in self.rows if r.get("val_mpjpe")]
+            self.best = min(best, default=math.inf)
+
+    def before_train_epoch(self, runner) -> None:
+        self._loss_sum, self._loss_n = 0.0, 0
+        self._t0 = time.perf_counter()
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
+        if outputs and "loss" in outputs:
+            self._loss_sum += float(outputs["loss"])
+            self._loss_n += 1
+
+    def after_train_epoch(self, runner) -> None:
+        lr = runner.optim_wrapper.get_lr()["lr"][0]
+        self._pending = dict(epoch=runner.epoch + 1, iter=runner.iter, lr=f"{lr:.6g}",
+                             loss=f"{self._loss_sum / max(self._loss_n, 1):.6g}",
+                             val_mpjpe="", val_p_mpjpe="", val_n_mpjpe="",
+                             time_s=f"{time.perf_counter() - self._t0:.2f}")
+        self._export(runner, "last.pt", {})
+        if not self._val_due(runner):
+            self._flush(runner)
+
+    def _val_due(self, runner) -> bool:
+        loop = runner.train_loop
+        if runner.val_loop is None:
+            return False
+        e = runner.epoch + 1
+        return e >= loop.val_begin and (e % loop.val_interval == 0 or e == loop.max_epochs)
+
+    def after_val_epoch(self, runner, metrics=None) -> None:
+        metrics = dict(metrics or {})
+        if self._pending is None:  # a validation outside training
+            return
+        for k in ("mpjpe", "p_mpjpe", "n_mpjpe"):
+            if f"val/{k}" in metrics:
+                self._pending[f"val_{k}"] = f"{metrics[f'val/{k}']:.4f}"
+        clean = {k: float(v) for k, v in metrics.items()}
+        self._export(runner, "last.pt", clean)
+        value = metrics.get(self.best_key)
+        if value is not None and value < self.best:
+            self.best = float(value)
+            self._export(runner, "best.pt", clean)
+        self._flush(runner)
+
+    def _flush(self, runner) -> None:
+        row, self._pending = self._pending, None
+        self.rows = [r for r in self.rows if int(r["epoch"]) < row["epoch"]] + [row]
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=self.COLUMNS)
+        w.writeheader()
+        w.writerows(self.rows)
+        atomic.write_text(Path(runner.work_dir) / "metrics.csv", buf.getvalue())
+
+    def _export(self, runner, name: str, metrics: dict) -> None:
+        lifter = _ema_lifter(runner) or _lifter_of(runner)
+        meta = dict(self.extra.get("meta", {}), epoch=self._pending["epoch"], iter=runner.iter,
+                    metrics=metrics, ema=_ema_lifter(runner) is not None)
+        extra = {**self.extra, "meta": meta}
+        save_checkpoint(lifter, Path(runner.work_dir) / name, **extra)
+
+
+class DebugHook(Hook):
+    """``nan_at_iter``: feed NaN inputs at that (global, 0-based) iteration;
+    ``stop_after_epoch``: end training after that many epochs, as if killed there."""
+
+    priority = "HIGHEST"
+
+    def __init__(self, nan_at_iter: int | None = None, stop_after_epoch: int | None = None):
+        self.nan_at_iter = nan_at_iter
+        self.stop_after_epoch = stop_after_epoch
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
+        if self.nan_at_iter is not None and runner.iter == self.nan_at_iter and data_batch:
+            data_batch["inputs"].fill_(float("nan"))
+
+    def after_train_epoch(self, runner) -> None:
+        if self.stop_after_epoch is not None and runner.epoch + 1 >= self.stop_after_epoch:
+            runner.train_loop.stop_training = True
+
+
+class ProgressHook(Hook):
+    """tqdm over the iterations of each epoch, and a one-line summary per validation."""
+
+    priority = "LOW"
+
+    def __init__(self, enabled: bool = True):
+        self.enabled = enabled
+        self.bar = None
+
+    def before_train_epoch(self, runner) -> None:
+        self.bar = tqdm(total=len(runner.train_dataloader), unit="it", leave=False,
+                        desc=f"epoch {runner.epoch + 1}/{runner.max_epochs}",
+                        disable=not self.enabled or None)
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+            if outputs and "loss" in outputs and batch_idx % 10 == 0:
+                self.bar.set_postfix(loss=f"{float(outputs['loss']):.4g}")
+
+    def after_train_epoch(self, runner) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+    def after_val_epoch(self, runner, metrics=None) -> None:
+        if self.enabled and metrics and "val/mpjpe" in metrics:
+            tqdm.write(f"epoch {runner.epoch}/{runner.max_epochs}: val MPJPE "
+                       f"{metrics['val/mpjpe']:.1f} mm, P-MPJPE {metrics['val/p_mpjpe']:.1f} mm, "
+                       f"N-MPJPE {metrics['val/n_mpjpe']:.1f} mm")
