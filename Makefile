@@ -8,8 +8,23 @@ DEMO_OUT ?= out/demo
 setup:
 	@bash tools/setup.sh
 
+# The main job on the toolkit's own data: procedural motion -> augmented multi-camera
+# dataset -> a SimpleBaseline3D trained briefly -> evaluation (metrics table + plots), and
+# the same model on the real BVH motions in ../shared/data/bvh when they are there.
+SHARED_BVH ?= ../shared/data/bvh
 demo: setup
-	$(PY) -m tools.demo out=$(DEMO_OUT)
+	$(PY) -m synth.make_motions out=$(DEMO_OUT)/motions clips=40 bvh=true
+	$(PY) -m synth.augment_h36m out=$(DEMO_OUT)/data procedural.clips=120
+	$(PY) -m train +exp=simplebaseline model=simplebaseline_small data=demo \
+	    data.dir=$(DEMO_OUT)/data trainer.max_epochs=6 threads=1 work_dir=$(DEMO_OUT)/train
+	$(PY) -m train.evaluate checkpoint=$(DEMO_OUT)/train/last.pt data=demo \
+	    data.dir=$(DEMO_OUT)/data out=$(DEMO_OUT)/eval_procedural
+	@if [ -d $(SHARED_BVH) ]; then \
+	  $(PY) -m synth.augment_h36m input=$(SHARED_BVH) knee=none joints=none body=none \
+	      out=$(DEMO_OUT)/data_bvh plots=false && \
+	  $(PY) -m train.evaluate checkpoint=$(DEMO_OUT)/train/last.pt data=bvh_real \
+	      data.dir=$(DEMO_OUT)/data_bvh out=$(DEMO_OUT)/eval_bvh; fi
+	@echo "demo: everything is in $(DEMO_OUT)/ (data, train, eval_procedural, eval_bvh)"
 
 test: setup
 	$(PY) -m pytest
