@@ -37,7 +37,7 @@ from tqdm import tqdm
 
 from hpd3d import atomic, metrics
 from hpd3d.anatomy import hinge_flexion
-from hpd3d.errors import InputError
+from hpd3d.errors import InputError, cli_guard
 from hpd3d.noise import add_noise
 from hpd3d.normalization import Normalization
 from hpd3d.skeleton import H36M, flip
@@ -327,12 +327,9 @@ def run(cfg: DictConfig) -> Path:
     return out
 
 
+@cli_guard
 def main_guarded(cfg: DictConfig) -> None:
-    try:
-        run(cfg)
-    except InputError as e:
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(2)
+    run(cfg)
 
 
 def _hydra_main():
