@@ -23,7 +23,6 @@ from hydra import compose, initialize_config_dir
 from hpd3d.camera import Camera, look_at, project, project_many, world_to_camera
 from hpd3d.camera_io import read_camera_files
 from hpd3d.dataset import Dataset, Views
-from hpd3d.errors import InputError
 from hpd3d.formats import camera_name, load_3d
 from hpd3d.noise import NoiseModel, add_noise
 from hpd3d.normalization import normalize_screen

@@ -230,7 +230,7 @@ def evaluate(checkpoint, data: DataConfig, split: str = "val", test_flip: bool =
     preds, gts, views, masks = [], [], [], []
     lift = lift_flip_averaged if test_flip else lift_views
     bar = tqdm(by_seq.items(), desc="evaluate", unit="seq", disable=not progress or None)
-    for key, vids in bar:
+    for _, vids in bar:
         x = _view_inputs(table, vids, norm, data.noise, seed)
         y = lift(model, window, x)
         for k, i in enumerate(vids):

@@ -75,7 +75,6 @@ class LifterModel(BaseModel):
         self.single_frame = single_frame
         self.loss_weights = {"mpjpe": 1.0, "n_mpjpe": 0.0, "velocity": 0.0, **(loss or {})}
         self.frozen_backbone = frozen_backbone
-        self.last_iter_info: dict = {}
 
     def train(self, mode: bool = True):
         super().train(mode)
