@@ -5,7 +5,7 @@ and the MPJPE SimpleBaseline3D reaches on held-out procedural data in a fixed CP
     .venv/bin/python bench/bench_train.py --budget-s 600    # the 10-minute figure
     .venv/bin/python bench/bench_train.py --budget-s 0      # throughput only
 
-Tables (median of ``--repeats`` timings each):
+Tables (median of ``--repeats`` timings each; a third of them for models over 5 M parameters):
 
 1. batch building: our vectorised ``LiftingDataset.__getitems__`` (one numpy gather for the
    whole batch, noise and normalisation on arrays) vs a per-sample ``__getitem__`` +
@@ -147,7 +147,7 @@ def bench_training(repeats: int) -> list[str]:
             loss.backward()
             opt.step()
 
-        t = timed(step, repeats)
+        t = timed(step, repeats if m.num_parameters() < 5e6 else max(1, repeats // 3))
         rows.append(f"| {key} ({note}) | {m.num_parameters() / 1e6:.2f} M | "
                     f"{batch} × {win.length} | {n3(batch / t)} |")
     return ["| model | parameters | batch × frames | training samples/s |",
@@ -164,7 +164,8 @@ def bench_inference(repeats: int, frames: int = 2000, views: int = 4) -> list[st
         win = window_for(m, 27 if m.name == "motionbert" else None)
         n = frames if m.name != "motionbert" else 270
         x = np.random.default_rng(0).standard_normal((views, n, 17, 3)).astype(np.float32)
-        batched = timed(lambda: lift_views(m, win, x), repeats)
+        reps = repeats if m.num_parameters() < 5e6 else max(1, repeats // 3)
+        batched = timed(lambda: lift_views(m, win, x), reps)
         xt = torch.from_numpy(x[0])
         k = 200 if m.name != "motionbert" else 10  # naive: one output frame per call
 
@@ -180,7 +181,7 @@ def bench_inference(repeats: int, frames: int = 2000, views: int = 4) -> list[st
                 else:
                     m(xt[t : t + 1][None])
 
-        naive = timed(per_frame, max(1, repeats // 2))
+        naive = timed(per_frame, max(1, reps // 2))
         fb, fn = views * n / batched, k / naive
         rows.append(f"| {key} ({note}) | {n3(fb)} | {n3(fn)} | {fb / fn:.0f}× |")
     return ["| model | batched frames/s | per-frame calls frames/s | ratio |",

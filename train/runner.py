@@ -163,8 +163,8 @@ def build_runner(cfg: DictConfig):
     )
     custom_hooks = [EpochSeedHook(seed), ExportHook(extra), ProgressHook(bool(cfg.progress)),
                     DebugHook(cfg.debug.nan_at_iter, cfg.debug.stop_after_epoch)]
-    if cfg.ema.enabled:
-        custom_hooks.append(dict(type="EMAHook", momentum=float(cfg.ema.momentum),
+    if cfg.ema:
+        custom_hooks.append(dict(type="EMAHook", momentum=float(cfg.ema_momentum),
                                  update_buffers=False, priority="NORMAL"))
     val_kw = {}
     if val_loader is not None and t.val_interval > 0:

@@ -141,7 +141,8 @@ def bounds(wh: np.ndarray, margin: float) -> tuple[np.ndarray, np.ndarray]:
 def _source_files(spec: SourceSpec, input_2d: str) -> tuple[Path, Path, Path]:
     d = Path(spec.dir)
     if not d.exists():
-        raise InputError(d, "no such dataset folder")
+        raise InputError(d, "no such dataset folder (python -m synth.augment_h36m out=DIR "
+                            "makes one)")
     if not d.is_dir():
         raise InputError(d, "not a folder (a dataset is a folder of VideoPose3D files)")
     kind = "noisy" if input_2d == "noisy" else "gt"
