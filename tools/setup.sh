@@ -37,7 +37,7 @@ fi
 pip="$VENV/bin/python -m pip --disable-pip-version-check -q"
 echo "setup: installing pinned packages (first run takes a few minutes)"
 $pip install -r requirements.txt
-$pip install --no-deps "mmengine==0.10.7"
+$pip install --no-deps "mmengine==0.10.7" "mediapipe==0.10.21"
 # A stray opencv-python (GUI build) would overwrite the headless cv2: keep only one.
 if $VENV/bin/python -m pip show opencv-python >/dev/null 2>&1; then
   $pip uninstall -y opencv-python
@@ -45,7 +45,7 @@ if $VENV/bin/python -m pip show opencv-python >/dev/null 2>&1; then
 fi
 $pip install --no-deps -e .
 
-$VENV/bin/python -c "import numpy, scipy, torch, cv2, bpy, mmengine, hydra, hpd3d" \
+$VENV/bin/python -c "import numpy, scipy, torch, cv2, bpy, mmengine, hydra, mediapipe, anny, hpd3d" \
   || { echo "setup: the environment does not import; see the messages above" >&2; exit 1; }
 echo "$want" > "$STAMP"
 echo "setup: done ($VENV)"
