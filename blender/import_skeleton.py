@@ -57,7 +57,6 @@ import contextlib
 import math
 import os
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -554,7 +553,7 @@ def build_armature(scene, name: str, clip: PoseClip, *, rest_kind="T", symmetric
                 _fcurves_set(fcurves, f'pose.bones["{name_}"].rotation_quaternion',
                              rt.quaternions(basis), group=name_)
 
-        norm = rt.forward(motion.local, motion.root, rest)
+        norm = rt.normalize(p, rest)            # = FK of the solved pose (tests pin it)
         for side in SIDES:
             for chain in (LEGS[side], ARMS[side]):
                 up_, lo_, leaf, target, pole, lock = chain
@@ -749,7 +748,7 @@ def render_preview(built: Built, path: Path, frame=None, size=(480, 360), verbos
 
     obj, rest = built.obj, built.rest
     heads, tails = rt.bone_tails(rest)
-    verts, faces, groups = [], [], []
+    verts, faces, groups, face_mat = [], [], [], []
     n = 0
     radius = {"Hips": 0.11, "Spine": 0.12, "Neck": 0.05, "Head": 0.09, "UpLeg": 0.075,
               "Leg": 0.06, "Foot": 0.045, "Shoulder": 0.045, "Arm": 0.05, "ForeArm": 0.045,
@@ -760,10 +759,18 @@ def render_preview(built: Built, path: Path, frame=None, size=(480, 360), verbos
         v, f = _capsule(heads[i], tails[i], radius[key], 0.0, 0.0)
         verts.append(v)
         faces.extend(tuple(j + n for j in face) for face in f)
+        face_mat += [0 if b.name.startswith("Left") else 1 if b.name.startswith("Right") else 2] * len(f)
         groups.append((b.name, n, n + len(v)))
         n += len(v)
     mesh = bpy.data.meshes.new("PreviewFigure")
     mesh.from_pydata(np.concatenate(verts).tolist(), [], faces)
+    for mname, rgba in (("Left", (0.85, 0.40, 0.12, 1.0)), ("Right", (0.12, 0.38, 0.85, 1.0)),
+                        ("Centre", (0.6, 0.6, 0.62, 1.0))):
+        m = bpy.data.materials.new(f"Preview{mname}")
+        m.diffuse_color = rgba
+        mesh.materials.append(m)
+    mesh.polygons.foreach_set("material_index", np.asarray(face_mat, np.int32))
+    mesh.update()
     fig = bpy.data.objects.new("PreviewFigure", mesh)
     bpy.context.scene.collection.objects.link(fig)
     for name, a, b in groups:
@@ -797,9 +804,13 @@ def render_preview(built: Built, path: Path, frame=None, size=(480, 360), verbos
     r.resolution_x, r.resolution_y = size
     r.resolution_percentage = 100
     scene.display.shading.light = "STUDIO"
-    scene.display.shading.color_type = "OBJECT"
-    fig.color = (0.85, 0.45, 0.15, 1.0)
-    plane.color = (0.6, 0.62, 0.65, 1.0)
+    scene.display.shading.color_type = "MATERIAL"
+    floor_mat = bpy.data.materials.new("PreviewFloor")
+    floor_mat.diffuse_color = (0.75, 0.75, 0.72, 1.0)
+    plane.data.materials.append(floor_mat)
+    world = scene.world or bpy.data.worlds.new("PreviewWorld")
+    scene.world = world
+    world.color = (0.82, 0.86, 0.9)
     scene.display.render_aa = "FXAA"
     compat.set_image_output(scene, "PNG")
     with atomic.atomic_path(path, suffix=".png") as tmp:
@@ -809,6 +820,7 @@ def render_preview(built: Built, path: Path, frame=None, size=(480, 360), verbos
             bpy.ops.render.render(write_still=True)
     for o in (fig, plane, cam):
         bpy.data.objects.remove(o, do_unlink=True)
+    bpy.context.view_layer.update()
     return path
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import zipfile
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -334,3 +333,21 @@ def test_addon_zip(tmp_path):
     assert 'id = "hpd3d_pose_import"' in text and 'type = "add-on"' in text
     init = zipfile.ZipFile(z).read("hpd3d_pose_import/__init__.py").decode()
     assert "bl_info" in init and "import_skeleton" in init
+
+
+def test_body_hook_calls_add_body(npz, monkeypatch):
+    """body=anny hands the armature and its rest pose to blender.body.add_body."""
+    import importlib.machinery
+    import types
+
+    calls = []
+    fake = types.ModuleType("blender.body")
+    fake.__spec__ = importlib.machinery.ModuleSpec("blender.body", None)
+    fake.add_body = lambda obj, rest, **kw: calls.append((obj, np.array(rest), kw))
+    monkeypatch.setitem(sys.modules, "blender.body", fake)
+    fresh()
+    b = isk.load(bpy.context, npz["turn"], body="anny", body_options={"gender": 0.3}, ik=False)
+    assert len(calls) == 1 and calls[0][0] == b.obj and calls[0][2] == {"gender": 0.3}
+    np.testing.assert_allclose(calls[0][1], b.rest)
+    assert calls[0][1].shape == (17, 3) and calls[0][1][[3, 6], 2].min() == pytest.approx(0.0)
+    fresh()
