@@ -846,7 +846,7 @@ def _options(options) -> dict:
     bad = [e for e in ex if e not in EXPORTS]
     if bad:
         raise InputError(None, f"config: export must be a list of {', '.join(EXPORTS)}, got {bad}")
-    o["export"] = ex
+    o["export"] = list(dict.fromkeys(ex))
     if o["fps"] is not None and not (float(o["fps"]) > 0 and math.isfinite(float(o["fps"]))):
         raise InputError(None, f"config: fps must be positive, got {o['fps']}")
     if not float(o["height"]) > 0:
@@ -908,14 +908,16 @@ def load_config(overrides):
     return cfg
 
 
-def _check_out(out) -> Path:
+def _check_out(out, suffix: str = ".blend") -> Path:
+    """``out`` ends in ``suffix`` and its folder is (or can be made) writable."""
+    key = "out" if suffix == ".blend" else "preview"
     if out is None or str(out) == "":
-        raise InputError(None, "out=...: the .blend to write is required")
+        raise InputError(None, f"{key}=...: the {suffix} to write is required")
     out = Path(str(out))
-    if out.suffix.lower() != ".blend":
-        raise InputError(out, "out must end in .blend")
+    if out.suffix.lower() != suffix:
+        raise InputError(out, f"{key} must end in {suffix}")
     if out.is_dir():
-        raise InputError(out, "is a folder; out= names the .blend file")
+        raise InputError(out, f"is a folder; {key}= names the {suffix} file")
     anc = out.parent
     while not anc.exists():
         anc = anc.parent
@@ -925,9 +927,12 @@ def _check_out(out) -> Path:
 
 
 def run(cfg) -> Built:
-    """The headless command: validate everything, read, build, export, save."""
+    """The headless command: validate everything, read, build, export, save. Nothing is
+    left behind on failure (each file is written under a temporary name and renamed; the
+    exports of a run that fails later are removed again)."""
     import bpy
     from omegaconf import OmegaConf
+    from tqdm import tqdm
 
     from hpd3d import atomic
 
@@ -940,26 +945,47 @@ def run(cfg) -> Built:
     opts["body"] = c.get("body_model", "none")
     o = _options(opts)
     if o["preview"]:
-        _check_out(Path(str(o["preview"])).with_suffix(".blend"))
+        _check_out(c.get("preview"), ".png")
+    steps = ["read", "armature"] + [f"export {e}" for e in set(o["export"])] + ["save"] + \
+        (["preview"] if o["preview"] else [])
+    bar = tqdm(total=len(steps), desc="blender.import_skeleton", unit="step", disable=None)
     # read and validate the input before touching Blender
+    bar.set_postfix_str(steps[0])
     src = Path(str(c["input"]))
     clip = read_pose(src, o["format"], subject=o["subject"], action=o["action"], fps=o["fps"],
                      height=float(o["height"]), x3d_up=o["x3d_up"])
-    bpy.ops.wm.read_factory_settings(use_empty=True)
-    bpy.context.preferences.filepaths.save_version = 0  # no .blend1 next to the temporary file
-    built = load(bpy.context, src, **opts)
-    files = []
-    if o["export"]:
-        files += export(built, out, o["export"], verbose=bool(o["verbose"]))
-    with atomic.atomic_path(out, suffix=".blend") as tmp:
-        bpy.ops.wm.save_as_mainfile(filepath=str(tmp), check_existing=False, copy=True)
-    files.insert(0, out)
-    if o["preview"]:
-        files.append(render_preview(built, Path(str(o["preview"])), o["preview_frame"],
-                                    verbose=bool(o["verbose"])))
+    bar.update()
+    written: list[Path] = []
+    try:
+        bar.set_postfix_str("armature")
+        bpy.ops.wm.read_factory_settings(use_empty=True)
+        bpy.context.preferences.filepaths.save_version = 0  # no .blend1 beside the temporary file
+        built = load(bpy.context, src, **opts)
+        bar.update()
+        for kind in sorted(o["export"], key=lambda k: k == "bvh"):  # BVH last (see export)
+            bar.set_postfix_str(f"export {kind}")
+            written += export(built, out, [kind], verbose=bool(o["verbose"]))
+            bar.update()
+        bar.set_postfix_str("save")
+        with atomic.atomic_path(out, suffix=".blend") as tmp:
+            bpy.ops.wm.save_as_mainfile(filepath=str(tmp), check_existing=False, copy=True)
+        written.insert(0, out)
+        bar.update()
+        if o["preview"]:
+            bar.set_postfix_str("preview")
+            written.append(render_preview(built, Path(str(o["preview"])), o["preview_frame"],
+                                          verbose=bool(o["verbose"])))
+            bar.update()
+    except BaseException:
+        for f in written:
+            with contextlib.suppress(OSError):
+                f.unlink()
+        raise
+    finally:
+        bar.close()
     T = len(clip.positions)
     print(f"blender.import_skeleton: {src.name} ({clip.source}, {T} frames at {clip.fps:g} fps) → "
-          f"{', '.join(str(f) for f in files)} in {time.perf_counter() - t0:.2f} s "
+          f"{', '.join(str(f) for f in written)} in {time.perf_counter() - t0:.2f} s "
           f"(solve {built.seconds['solve']:.2f} s, keyframes {built.seconds['keyframes']:.2f} s)")
     return built
 
