@@ -351,3 +351,22 @@ def test_body_hook_calls_add_body(npz, monkeypatch):
     np.testing.assert_allclose(calls[0][1], b.rest)
     assert calls[0][1].shape == (17, 3) and calls[0][1][[3, 6], 2].min() == pytest.approx(0.0)
     fresh()
+
+
+def test_positions_to_bvh_through_blenders_importer(clips, tmp_path):
+    """infer's <name>.bvh (hpd3d.retarget.positions_to_bvh) read by Blender's own BVH importer
+    (blender.bvh_import, as blender.render does) gives the input back."""
+    from blender.bvh_import import metres_per_unit
+    from blender.bvh_import import read_joints as read_bvh_joints
+    from hpd3d.bvh import save_bvh
+    from hpd3d.rig import map_rig
+
+    p = clips["arm_raise"]
+    f = tmp_path / "clip.bvh"
+    save_bvh(f, rt.positions_to_bvh(p, FPS))
+    bvh = load_bvh(f)
+    rig = map_rig(bvh)
+    assert metres_per_unit(bvh, "auto", rig)[1] == 1.0
+    fresh()
+    x = rig.apply(read_bvh_joints(f, bvh, 1.0, np.arange(bvh.num_frames)))
+    assert err_mm(x, p) < 1.0
