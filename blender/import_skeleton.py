@@ -431,6 +431,8 @@ def build_armature(scene, name: str, clip: PoseClip, *, rest_kind="T", symmetric
     heads, tails = rt.bone_tails(rest)
     idx = {b.name: i for i, b in enumerate(rt.BONES)}
 
+    if bpy.context.object is not None and bpy.context.object.mode != "OBJECT":
+        bpy.ops.object.mode_set(mode="OBJECT")   # the add-on may be called from any mode
     arm = bpy.data.armatures.new(name)
     obj = bpy.data.objects.new(name, arm)
     (collection or scene.collection).objects.link(obj)
@@ -439,7 +441,7 @@ def build_armature(scene, name: str, clip: PoseClip, *, rest_kind="T", symmetric
     _set_active(obj)
 
     # --- controllers' rest geometry (armature space)
-    ctrl = {}   # name → (head, tail, z axis, frame)
+    ctrl = {}   # name → (head, tail, z axis)
     if ik:
         for side in SIDES:
             for up_, lo_, leaf, target, pole, lock in (LEGS[side], ARMS[side]):
