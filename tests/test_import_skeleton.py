@@ -77,7 +77,7 @@ def test_round_trip_real_bvh(path):
     b = isk.load(bpy.context, path, ik=False)
     p = to_h36m(load_bvh(path))
     T = len(p)
-    frames = frames_of(T) if T <= 600 else np.unique(np.linspace(1, T, 600).astype(int))
+    frames = frames_of(T) if T <= 300 else np.unique(np.linspace(1, T, 300).astype(int))
     j = isk.read_joints(b.obj, frames)
     assert err_mm(j, rt.normalize(p, b.rest)[frames - 1]) < 1.0
     assert bpy.context.scene.render.fps / bpy.context.scene.render.fps_base == pytest.approx(
