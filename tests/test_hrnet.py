@@ -501,6 +501,49 @@ def test_detect_image_and_previous_boxes(w32_det, w32_file):
         HRNetDetector(w32_file, input_size=(100, 100))
 
 
+class DotNet(torch.nn.Module):
+    """Stub network trained-network-like in one respect: heatmap pixel k looks at crop
+    pixel 4k (a centred 5×5 blur of the red channel, sampled every 4th pixel), so a bright
+    dot in the frame peaks where the crop put it."""
+
+    def forward(self, x):
+        blurred = torch.nn.functional.avg_pool2d(x[:, :1] + 3, 5, stride=1, padding=2)
+        return blurred[..., ::4, ::4].repeat(1, 17, 1, 1)
+
+
+class PoolNet(torch.nn.Module):
+    """Stub network that commutes exactly with a horizontal mirror (4×4 pooling, crop
+    width a multiple of 4)."""
+
+    def forward(self, x):
+        return torch.nn.functional.avg_pool2d(x[:, :1] + 3, 4).repeat(1, 17, 1, 1)
+
+
+def test_detect_glue_with_stub_networks(w32_det):
+    """crop → normalise → network → decode → image: a dot comes back where it was, within
+    half a heatmap pixel; the flip-test path (without the shift) gives the plain answer for
+    a mirror-equivariant network."""
+    real = w32_det.model
+    half_px = 0.5 * 4 / (64 / 80)  # half a heatmap pixel in image px (crop scale 64 / 80)
+    try:
+        for x0, y0 in [(30, 50), (20, 33), (41, 70)]:
+            frame = np.zeros((96, 64, 3), np.uint8)
+            frame[y0 - 2:y0 + 3, x0 - 2:x0 + 3] = 255  # 5×5 dot centred on (x0, y0)
+            w32_det.model = DotNet()
+            with options(w32_det, box="image", input_size=(64, 96), flip_test=False) as det:
+                kp = det.detect(frame)[0]
+            assert np.abs(kp[:, :2] - [x0, y0]).max() <= half_px, (x0, y0, kp[0])
+            w32_det.model = PoolNet()
+            with options(w32_det, box="image", input_size=(64, 96), flip_test=False) as det:
+                plain = det.detect(frame)[0]
+            with options(w32_det, box="image", input_size=(64, 96), flip_test=True,
+                         shift_heatmap=False) as det:
+                flipped = det.detect(frame)[0]
+            np.testing.assert_allclose(flipped, plain, atol=1e-4)
+    finally:
+        w32_det.model = real
+
+
 def test_mediapipe_box_holds_the_person(w32_det, shared_dir):
     """The MediaPipe box on a real COCO photo contains the annotated person's keypoints."""
     folder = shared_dir / "data" / "images" / "coco"
