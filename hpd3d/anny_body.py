@@ -427,13 +427,19 @@ def _segments(j: np.ndarray) -> np.ndarray:
     return np.linalg.norm(j[..., 1:, :] - j[..., par[1:], :], axis=-1)
 
 
+_STATURE = (1, 2, 6, 7, 8, 9)  # segments (child joint ids − 1) of hip→knee→ankle + trunk→head
+
+
 def fit_phenotype(data: AnnyData, rest: np.ndarray, gender=0.5, age=YOUNG_ADULT, muscle=0.5,
-                  weight=0.5, steps: int = 21, scale_prior: float = 4.0):
-    """Choose anny's ``height`` and ``proportions`` in [0, 1] and a uniform scale s so that
-    s · anny's 16 segment lengths fit the skeleton's (``rest`` (17, 3)) in least squares;
-    ``scale_prior`` weighs (log s)² against the relative length error (s stays near 1 where
-    the height phenotype can reach the skeleton's size). Returns (height, proportions, s,
-    vertices (V, 3) of the fitted body, its joints (17, 3), rms relative length error)."""
+                  weight=0.5, steps: int = 21, scale_prior: float = 0.5):
+    """Choose anny's ``height`` and ``proportions`` in [0, 1] and a uniform scale s in
+    [0.8, 1.25] so that s · anny's segment lengths fit the skeleton's (``rest`` (17, 3)):
+    least squares in metres over the 16 segments plus the stature chain (hip–knee–ankle +
+    pelvis–spine–thorax–neck–head, weight 2), plus ``scale_prior`` · (log s)² so that the
+    height phenotype, not the scale, does the sizing. Absolute (not relative) errors: the
+    short segments whose definitions differ most between datasets (hip offsets, neck) weigh
+    little. Returns (height, proportions, s, vertices (V + E, 3) of the fitted body, its
+    joints (17, 3), rms segment-length error in metres)."""
     L = _segments(np.asarray(rest, np.float64))
     V0, Vh, Vp = _phenotype_basis(data, gender, age, muscle, weight)
     J0, Jh, Jp = (data.regress(v) for v in (V0, Vh, Vp))
@@ -441,15 +447,15 @@ def fit_phenotype(data: AnnyData, rest: np.ndarray, gender=0.5, age=YOUNG_ADULT,
     H, P = np.meshgrid(g, g, indexing="ij")
     J = J0 + H[..., None, None] * Jh + P[..., None, None] * Jp  # (n, n, 17, 3)
     La = _segments(J)  # (n, n, 16)
-    r = La / L  # relative lengths; s* minimises Σ (s r − 1)² + prior (log s)² ≈ closed form
-    s = (r.sum(-1)) / ((r * r).sum(-1))
-    s = np.exp(np.log(s) * len(L) / (len(L) + scale_prior / np.mean(r * r, -1)))
-    err = np.sqrt(np.mean((s[..., None] * r - 1.0) ** 2, axis=-1)) + \
-        np.sqrt(scale_prior / len(L)) * np.abs(np.log(s))
-    i, k = np.unravel_index(np.argmin(err), err.shape)
-    h, p, sc = float(H[i, k]), float(P[i, k]), float(s[i, k])
+    st = list(_STATURE)
+    S = np.linspace(0.8, 1.25, 46)[:, None, None, None]
+    res = S * La[None] - L                                        # (s, n, n, 16)
+    res_st = S[..., 0] * La[..., st].sum(-1)[None] - L[st].sum()  # (s, n, n)
+    err = (res ** 2).sum(-1) + 2.0 * res_st ** 2 + scale_prior * np.log(S[..., 0]) ** 2
+    q, i, k = np.unravel_index(np.argmin(err), err.shape)
+    h, p, sc = float(H[i, k]), float(P[i, k]), float(S[q, 0, 0, 0])
     v = (V0 + h * Vh + p * Vp) * sc
-    rms = float(np.sqrt(np.mean((sc * r[i, k] - 1.0) ** 2)))
+    rms = float(np.sqrt(np.mean(res[q, i, k] ** 2)))
     return h, p, sc, v, data.regress(v), rms
 
 
@@ -545,7 +551,7 @@ class Body:
     face_part: np.ndarray       # (F,) 0 skin, 1 eyes
     groups: dict                # {bone name: (V,) float32 weights}
     phenotype: dict             # gender, age, muscle, weight, height, proportions, scale
-    fit_rms: float              # rms relative segment-length error of the phenotype fit
+    fit_rms: float              # rms segment-length error (m) of the phenotype fit
     joints_src: np.ndarray      # (17, 3) the fitted anny body's own joints (before mapping)
 
     @property

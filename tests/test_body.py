@@ -220,3 +220,45 @@ def test_body_in_blender_follows_the_armature(fitted, tmp_path):
         t_add, {H36M.joints[j]: round(100 * d, 1) for j, d in worst.items()}))
     for j, d in worst.items():
         assert d < 0.03, (H36M.joints[j], d)
+
+
+# ------------------------------------------------------------ the render route's subject
+def test_render_subject_anny_follows_real_motion(bvh_dir):
+    """``render.subject=anny``: on a real BVH clip (walk, 120 frames) driven through the
+    joint empties, every constrained bone runs from joint to joint (≤ 1 mm: the ground
+    truth), and the landmark rings stay within 3 cm of their joints."""
+    pytest.importorskip("bpy")
+    import bpy
+
+    from blender import scene as sc
+    from hpd3d.bvh import load_bvh
+    from hpd3d.rig import to_h36m
+
+    x = to_h36m(load_bvh(bvh_dir / "cmu_01_01.bvh"))[:240:2]
+    sc.open_scene()
+    sc.drive_mannequin(x)
+    body = sc.add_anny(x, gender=0.3, weight=0.6, muscle=0.4)
+    assert bpy.data.objects["MannequinMesh"].hide_render
+    arm = bpy.data.objects[sc.ANNY_RIG]
+    rest = ab.t_pose(np.median(np.linalg.norm(x[:, 1:] - x[:, H36M.parents[1:]], axis=-1), 0))
+    b = ab.body_from_skeleton(rest, gender=0.3, weight=0.6, muscle=0.4)
+    assert len(b.vertices) == len(body.data.vertices)
+    rings = ab.joint_rings(b, rest)
+    scene = bpy.context.scene
+    bone_err, ring_err = 0.0, {j: 0.0 for j in rings}
+    for f in range(0, len(x), 6):
+        scene.frame_set(f + 1)
+        M = np.array(arm.matrix_world)
+        for name, h, t, _ in ab.BODY_BONES:
+            pb = arm.pose.bones[name]
+            for j, p in ((h, pb.head), (t, pb.tail)) if t is not None else ((h, pb.head),):
+                w = M[:3, :3] @ np.array(p) + M[:3, 3]
+                bone_err = max(bone_err, float(np.linalg.norm(w - x[f, j])))
+        v = _evaluated(body)
+        for j, ix in rings.items():
+            ring_err[j] = max(ring_err[j], float(np.linalg.norm(v[ix].mean(0) - x[f, j])))
+    print("bones %.2f mm; rings (cm): %s" % (1000 * bone_err, {
+        H36M.joints[j]: round(100 * d, 1) for j, d in ring_err.items()}))
+    assert bone_err < 1e-3
+    for j, d in ring_err.items():
+        assert d < 0.03, (H36M.joints[j], d)
