@@ -262,3 +262,27 @@ def test_render_subject_anny_follows_real_motion(bvh_dir):
     assert bone_err < 1e-3
     for j, d in ring_err.items():
         assert d < 0.03, (H36M.joints[j], d)
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="17, 3"):
+        ab.body_from_skeleton(np.zeros((16, 3)))
+    r = t_pose()
+    r[3, 0] = np.nan
+    with pytest.raises(ValueError, match="finite"):
+        ab.body_from_skeleton(r)
+    with pytest.raises(ValueError, match="gender"):
+        ab.body_from_skeleton(t_pose(), gender=1.5)
+
+
+def test_render_config_checks_subject(tmp_path):
+    pytest.importorskip("bpy")
+    from blender.render import load_config, run
+    from hpd3d.errors import InputError
+
+    for bad, msg in (("render.subject=robot", "mannequin | anny"),
+                     ("render.anny_gender=[0.8,0.2]", "anny_gender")):
+        with pytest.raises(InputError, match=msg.replace("|", r"\|")):
+            run(load_config([f"input={tmp_path}", f"out={tmp_path / 'o'}",
+                             "render.enabled=true", bad]))
+    assert not (tmp_path / "o").exists()
