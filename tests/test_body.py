@@ -290,3 +290,42 @@ def test_render_config_checks_subject(tmp_path):
             run(load_config([f"input={tmp_path}", f"out={tmp_path / 'o'}",
                              "render.enabled=true", bad]))
     assert not (tmp_path / "o").exists()
+
+
+def test_render_subject_anny_ground_truth_on_the_figure(tmp_path, bvh_dir):
+    """``render.subject=anny`` end to end: the projected joints fall inside the rendered
+    human's silhouette (alpha), the same cameras as the mannequin run, and the record says
+    which body was rendered."""
+    pytest.importorskip("bpy")
+    import json
+
+    import cv2
+
+    from blender.render import load_config, run
+    from hpd3d.dataset import read_dataset
+
+    common = [f"input={bvh_dir / 'mixamo_rig.bvh'}", "start=20", "stride=15", "max_frames=3",
+              "camera.count=1", "camera.resolutions=[[320,240]]", "render.enabled=true",
+              "render.frames=true", "render.video=false", "render.transparent=true",
+              "render.floor=false"]
+    out = tmp_path / "anny"
+    run(load_config([f"out={out}", "render.subject=anny", *common]))
+    ds = read_dataset(out, "blender")
+    uv = ds.positions_2d["mixamo-rig"]["mocap"]
+    inside, total = 0, 0
+    for t in range(3):
+        png = out / "frames" / "mixamo-rig" / "mocap" / "0" / f"{t + 1:06d}.png"
+        alpha = cv2.imread(str(png), cv2.IMREAD_UNCHANGED)[..., 3]
+        for u, v in uv[0][t]:
+            if 0 <= u < 320 and 0 <= v < 240:
+                total += 1
+                inside += alpha[int(v), int(u)] > 127
+    assert total >= 45 and inside / total >= 0.9
+    rec = json.loads((out / "render_blender.json").read_text())["sequences"][0]
+    assert rec["subject_body"] == "anny"
+    assert set(rec["anny_phenotype"]) >= {"gender", "weight", "muscle", "height"}
+    # the cameras do not depend on the subject
+    ref = tmp_path / "mannequin"
+    run(load_config([f"out={ref}", *[o.replace("render.enabled=true", "render.enabled=false")
+                                       for o in common]]))
+    assert read_dataset(ref, "blender").cameras == ds.cameras
