@@ -69,6 +69,10 @@ class RenderConfig:
     samples: int = 16          # eevee / cycles
     aa: str = "OFF"            # workbench anti-aliasing: OFF | FXAA | 5 | 8 | 11 | 16 | 32
     shadows: bool = True       # workbench shadows
+    subject: str = "mannequin"  # mannequin (capsules) | anny (a realistic human body)
+    anny_gender: tuple = (0.0, 1.0)   # anny phenotype, uniform per file (0 male … 1 female)
+    anny_weight: tuple = (0.3, 0.7)   # 0 … 1, 0.5 average
+    anny_muscle: tuple = (0.3, 0.7)   # 0 … 1, 0.5 average
 
 
 def _args(argv=None) -> list[str]:
@@ -173,6 +177,23 @@ class _Run:
                 engine_name(self.render.engine)
             except ValueError as e:
                 raise InputError(None, f"config: {e}") from None
+            r = self.render
+            if r.subject not in ("mannequin", "anny"):
+                raise InputError(None, f"config: render.subject={r.subject!r}: "
+                                       f"mannequin | anny")
+            for key in ("anny_gender", "anny_weight", "anny_muscle"):
+                lo, hi = getattr(r, key)
+                if not 0.0 <= lo <= hi <= 1.0:
+                    raise InputError(None, f"config: render.{key}={[lo, hi]}: need "
+                                           f"0 ≤ min ≤ max ≤ 1")
+            if r.subject == "anny":
+                from hpd3d.anny_body import load_anny
+
+                try:
+                    load_anny()
+                except (OSError, ValueError) as e:
+                    raise InputError(None, f"config: render.subject=anny: the anny body "
+                                           f"data is unavailable: {e}") from None
             if self.camera.distortion_prob > 0 or self.camera.fisheye_prob > 0:
                 raise InputError(None, "config: rendering needs cameras without lens distortion "
                                        "(camera.distortion_prob=0 camera.fisheye_prob=0): "
@@ -248,13 +269,25 @@ class _Run:
             cam_objs = []
 
         videos, frame_dirs = [], []
+        anny, floor_render = None, None
         if self.render_on:
             r = self.render
             sc.setup_render(scene, r.engine, r.samples, r.transparent, r.floor, fps, r.aa,
                             r.shadows)
-            sc.set_floor(floor_z)
             sc.fit_mannequin(x, height)
             sc.drive_mannequin(x)
+            if r.subject == "anny":  # own stream: the cameras stay those of the mannequin run
+                prng = np.random.default_rng([int(cfg.seed), k, 1])
+                pheno = {n: float(prng.uniform(*getattr(r, f"anny_{n}")))
+                         for n in ("gender", "weight", "muscle")}
+                body = sc.add_anny(x, **pheno)
+                anny = body["anny_phenotype"].to_dict()
+                # anny's soles lie below its ankle joints: lower the floor so they never sink
+                sole = float(body["anny_sole_depth"])
+                floor_render = min(floor_z, float(x[:, [3, 6], 2].min()) - sole)
+            else:
+                floor_render = floor_z
+            sc.set_floor(floor_render)
             for c, obj in enumerate(tqdm(cam_objs, desc=f"  render {path.name}", unit="cam",
                                          leave=False, disable=None)):
                 rel = Path(camera_name(subject, action, c))
@@ -276,6 +309,8 @@ class _Run:
             "ground_point": ground.tolist(), "floor_z": floor_z,
             "cameras": [camera_name(subject, action, c) for c in range(len(cams))],
             "in_frame": per_cam.tolist(), "videos": videos, "frame_dirs": frame_dirs,
+            "subject_body": self.render.subject if self.render_on else None,
+            "anny_phenotype": anny, "floor_render_z": floor_render,
             "seconds": round(time.perf_counter() - t0, 3),
         }
         return subject, action, x, Views(cams, uv, inside, fractions), record

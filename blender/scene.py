@@ -46,7 +46,7 @@ from . import compat
 __all__ = [
     "SCENE_FILE", "BONES", "NOMINAL_HEIGHT", "nominal_rest", "build_scene", "open_scene",
     "fit_mannequin", "drive_mannequin", "add_cameras", "setup_render", "render_camera",
-    "set_floor",
+    "set_floor", "add_anny", "ANNY_RIG",
 ]
 
 SCENE_FILE = Path(__file__).resolve().parent / "HPD3D.blend"
@@ -365,6 +365,85 @@ def drive_mannequin(joints: np.ndarray, frame_start: int = 1) -> None:
             fc.keyframe_points.foreach_set("co", co.ravel())
             fc.keyframe_points.foreach_set("interpolation", np.ones(T, np.int32))  # LINEAR
             fc.update()
+
+
+ANNY_RIG = "AnnyRig"
+
+
+def add_anny(joints: np.ndarray, gender: float = 0.5, weight: float = 0.5,
+             muscle: float = 0.5):
+    """The realistic subject (``render.subject=anny``): anny's body on an armature of the
+    agreed bone table (:data:`hpd3d.anny_body.BODY_BONES`) driven by the same joint empties
+    as the mannequin, which is hidden. Returns the body mesh object.
+
+    Rest pose: a T-pose with the sequence's median segment lengths (``joints`` (T, 17, 3)).
+    Every bone with a tail joint has COPY_LOCATION to its head joint's empty and STRETCH_TO
+    its tail joint's empty, so it runs exactly from joint to joint on every frame (the
+    ground truth is the joints, the skin follows them by linear blend skinning); Hips and
+    Spine also have LOCKED_TRACK (about the bone, x toward the left hip / left shoulder)
+    so the pelvis and chest turn with the body; limbs, neck and head take their twist from
+    their parents (no twist data in joint positions); hands and feet follow their parents.
+    """
+    from hpd3d.anny_body import BODY_BONES, t_pose
+
+    from .body import add_body
+
+    lengths = np.median(np.linalg.norm(joints[:, 1:] - joints[:, PARENTS[1:]], axis=-1), axis=0)
+    rest = t_pose(np.maximum(lengths, 1e-3))
+    col = bpy.data.collections["Mannequin"]
+    for name in ("Mannequin", "MannequinMesh"):
+        bpy.data.objects[name].hide_render = True
+        bpy.data.objects[name].hide_viewport = True
+    old = bpy.data.objects.get(ANNY_RIG)
+    if old is not None:
+        for ch in list(old.children):
+            bpy.data.objects.remove(ch)
+        bpy.data.objects.remove(old)
+    arm = bpy.data.objects.new(ANNY_RIG, bpy.data.armatures.new(ANNY_RIG))
+    arm.data.display_type = "STICK"
+    col.objects.link(arm)
+    _set_active(arm)
+    bpy.ops.object.mode_set(mode="EDIT")
+    fwd, left = np.array([0.0, -1.0, 0.0]), np.array([1.0, 0.0, 0.0])
+    ebs = {}
+    for name, h, t, parent in BODY_BONES:
+        eb = arm.data.edit_bones.new(name)
+        head = rest[h]
+        if t is not None:
+            tail = rest[t]
+        elif name.endswith("Hand"):  # leaf tails by rule (hpd3d.retarget.bone_tails)
+            tail = head + 0.75 * (head - rest[h - 1])
+        else:
+            tail = head + 0.55 * np.linalg.norm(rest[h] - rest[h - 1]) * fwd
+        eb.head, eb.tail = head, tail
+        y = (tail - head) / np.linalg.norm(tail - head)
+        x = np.cross(y, fwd) if name.endswith(("Shoulder", "Arm", "Hand")) else left
+        eb.align_roll(np.cross(x, y))  # x = the bend axis, as the armature import sets it
+        if parent:
+            eb.parent = ebs[parent]
+            eb.use_connect = False
+        ebs[name] = eb
+    bpy.ops.object.mode_set(mode="OBJECT")
+    twist = {"Hips": "left_hip", "Spine": "left_shoulder"}
+    for name, h, t, _ in BODY_BONES:
+        arm.data.bones[name].inherit_scale = "NONE"
+        if t is None:
+            continue
+        pb = arm.pose.bones[name]
+        cl = pb.constraints.new("COPY_LOCATION")
+        cl.target = bpy.data.objects[f"J.{H36M.joints[h]}"]
+        st = pb.constraints.new("STRETCH_TO")
+        st.target = bpy.data.objects[f"J.{H36M.joints[t]}"]
+        st.volume = "NO_VOLUME"
+        st.keep_axis = "PLANE_X"
+        st.rest_length = arm.data.bones[name].length
+        if name in twist:
+            lt = pb.constraints.new("LOCKED_TRACK")
+            lt.target = bpy.data.objects[f"J.{twist[name]}"]
+            lt.lock_axis, lt.track_axis = "LOCK_Y", "TRACK_X"
+    body = add_body(arm, rest, gender=gender, weight=weight, muscle=muscle, collection=col)
+    body.name = "AnnyBody"
+    return body
 
 
 def set_floor(z: float) -> None:
