@@ -12,7 +12,7 @@ position, on the ground: z = 0). The correction ``anchor − ankle`` is applied 
 
 1. the root (the whole body) follows the planted feet: the mean correction of the planted
    feet at contact frames, linearly interpolated over time between contacts (so the body
-   never jumps between steps), and
+   never jumps between steps) and smoothed (Gaussian, σ = ``blend / 2`` frames), and
 2. the rest, per leg, by re-solving the two-bone (hip–knee–ankle) IK onto the target,
    keeping the thigh and shin lengths and the knee's bending plane; its weight ramps in and
    out over ``blend`` frames around each run.
@@ -24,6 +24,7 @@ IK. Bone lengths are unchanged (rigid root shift, length-preserving IK).
 from __future__ import annotations
 
 import numpy as np
+from scipy.ndimage import gaussian_filter1d
 
 __all__ = ["FEET", "ankle_speed", "detect_contacts", "runs", "two_bone_ik", "foot_lock",
            "foot_sliding"]
@@ -60,7 +61,7 @@ def _clean(mask: np.ndarray, min_frames: int) -> np.ndarray:
     return mask
 
 
-def detect_contacts(pose, fps: float, *, height: float = 0.05, speed: float = 0.35,
+def detect_contacts(pose, fps: float, *, height: float = 0.05, speed: float = 0.5,
                     release: float = 1.5, min_frames: int = 3) -> np.ndarray:
     """(T, 2) bool foot contacts [right, left] of the world-frame ``pose`` (T, J, 3)."""
     pose = np.asarray(pose, dtype=np.float64)
@@ -155,6 +156,8 @@ def foot_lock(pose, contacts, *, blend: int = 4, root_follow: bool = True,
         idx = np.flatnonzero(planted)
         for c in range(3):
             shift[:, c] = np.interp(t, idx, mean[:, c])
+        if blend > 0:  # no kinks at the contact boundaries (the leg IK pins the feet exactly)
+            shift = gaussian_filter1d(shift, sigma=blend / 2.0, axis=0, mode="nearest")
     out = pose + shift[:, None, :]
     for f, a in enumerate(ANKLES):
         mask = contacts[:, f]

@@ -137,6 +137,7 @@ def postprocess(pose_rootrel, uv, conf, K, fps, cfg) -> PostResult:
     R, tw, info = _trajectory.world_frame(
         cam, up=up, conf=conf, band=float(_get(cfg, "ground.band", 0.05)),
         min_spread=float(_get(cfg, "ground.min_spread", 0.15)),
+        max_tilt_deg=float(_get(cfg, "ground.max_tilt_deg", 10.0)),
         ankle_height=float(_get(cfg, "ground.ankle_height", 0.0)))
     steps["ground"] = info if bool(_get(cfg, "ground.enabled", True)) else False
     world = _trajectory.apply_frame(cam, R, tw)
@@ -144,7 +145,7 @@ def postprocess(pose_rootrel, uv, conf, K, fps, cfg) -> PostResult:
     # 5. contacts and foot locking
     contacts = _contacts.detect_contacts(
         world, fps, height=float(_get(cfg, "contacts.height", 0.05)),
-        speed=float(_get(cfg, "contacts.speed", 0.35)),
+        speed=float(_get(cfg, "contacts.speed", 0.5)),
         release=float(_get(cfg, "contacts.release", 1.5)),
         min_frames=max(1, int(round(float(_get(cfg, "contacts.min_s", 0.06)) * fps))))
     if bool(_get(cfg, "foot_lock.enabled", True)) and T >= 2:
