@@ -24,7 +24,7 @@ IK. Bone lengths are unchanged (rigid root shift, length-preserving IK).
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
+from scipy.ndimage import gaussian_filter1d, percentile_filter
 
 __all__ = ["FEET", "ankle_speed", "detect_contacts", "runs", "two_bone_ik", "foot_lock",
            "foot_sliding"]
@@ -62,11 +62,19 @@ def _clean(mask: np.ndarray, min_frames: int) -> np.ndarray:
 
 
 def detect_contacts(pose, fps: float, *, height: float = 0.05, speed: float = 0.5,
-                    release: float = 1.5, min_frames: int = 3) -> np.ndarray:
-    """(T, 2) bool foot contacts [right, left] of the world-frame ``pose`` (T, J, 3)."""
+                    release: float = 1.5, min_frames: int = 3,
+                    local_window: int = 0) -> np.ndarray:
+    """(T, 2) bool foot contacts [right, left] of the world-frame ``pose`` (T, J, 3).
+
+    ``local_window`` > 0 (frames) measures heights from a local ground level — the 10th
+    percentile of the lower ankle's height in a centred window — instead of z = 0, so a
+    slightly tilted or drifting ground estimate does not hide contacts."""
     pose = np.asarray(pose, dtype=np.float64)
     T = len(pose)
     z = pose[:, list(ANKLES), 2]
+    if local_window > 1 and T > 1:
+        level = percentile_filter(z.min(1), 10, size=min(int(local_window), T), mode="nearest")
+        z = z - level[:, None]
     v = ankle_speed(pose, fps)
     on = (z < height) & (v < speed)
     hold = (z < height * release) & (v < speed * release)

@@ -38,7 +38,7 @@ import numpy as np
 
 from .smoothing import fill_low_confidence
 
-__all__ = ["fit_translation", "torso_up", "ground_plane", "world_frame", "apply_frame",
+__all__ = ["fit_translation", "to_ray", "from_ray", "torso_up", "ground_plane", "world_frame", "apply_frame",
            "project_points"]
 
 PELVIS, THORAX, R_ANKLE, L_ANKLE = 0, 8, 3, 6
@@ -111,6 +111,22 @@ def leg_straightness(pose) -> np.ndarray:
                 + np.linalg.norm(pose[:, a] - pose[:, k], axis=-1))
         out = np.minimum(out, np.divide(reach, full, out=np.zeros_like(reach), where=full > 0))
     return out
+
+
+def to_ray(t, K) -> tuple[np.ndarray, np.ndarray]:
+    """Camera-frame points ``t`` (T, 3) → (pixel position (T, 2), depth (T,)): the 2D part
+    is what the image measures well, the depth what a monocular fit gets wrong; smoothing
+    them separately (:func:`from_ray` recombines) keeps the root on its 2D track."""
+    t = np.asarray(t, dtype=np.float64)
+    return project_points(t, K), t[:, 2].copy()
+
+
+def from_ray(uv, depth, K) -> np.ndarray:
+    """Inverse of :func:`to_ray`: ``depth · K⁻¹ (u, v, 1)``."""
+    uv = np.asarray(uv, dtype=np.float64)
+    h = np.concatenate([uv, np.ones((len(uv), 1))], axis=1)
+    rays = h @ np.linalg.inv(np.asarray(K, dtype=np.float64)).T
+    return rays / rays[:, 2:3] * np.asarray(depth, dtype=np.float64)[:, None]
 
 
 def torso_up(pose, conf=None, *, straight: float = 0.93, min_frames: int = 5) -> np.ndarray:

@@ -119,9 +119,17 @@ def postprocess(pose_rootrel, uv, conf, K, fps, cfg) -> PostResult:
         t, valid = _trajectory.fit_translation(
             X, uv, K, conf, min_conf=float(_get(cfg, "trajectory.min_conf", 0.1)),
             init_depth=float(_get(cfg, "trajectory.default_depth", 4.0)))
+        w = valid.astype(np.float64)
         node = _get(cfg, "trajectory.smooth")
-        if node is not None and str(_get(node, "method", "savgol")) != "none" and T >= 3:
-            w = valid.astype(np.float64)
+        node_d = _get(cfg, "trajectory.smooth_depth")
+        if T >= 3 and node_d is not None:  # the image position and the depth separately
+            uv_r, depth = _trajectory.to_ray(t, K)
+            if str(_get(node, "method", "savgol")) != "none":
+                uv_r = _run_smoothing(uv_r, w, fps, node)
+            if str(_get(node_d, "method", "savgol")) != "none":
+                depth = _run_smoothing(depth[:, None], w, fps, node_d)[:, 0]
+            t = _trajectory.from_ray(uv_r, np.maximum(depth, 0.05), K)
+        elif T >= 3 and node is not None and str(_get(node, "method", "savgol")) != "none":
             t = _run_smoothing(t, w, fps, node)
         steps["trajectory"] = {"valid_frames": int(valid.sum())}
     else:
@@ -144,10 +152,11 @@ def postprocess(pose_rootrel, uv, conf, K, fps, cfg) -> PostResult:
 
     # 5. contacts and foot locking
     contacts = _contacts.detect_contacts(
-        world, fps, height=float(_get(cfg, "contacts.height", 0.05)),
-        speed=float(_get(cfg, "contacts.speed", 0.5)),
+        world, fps, height=float(_get(cfg, "contacts.height", 0.08)),
+        speed=float(_get(cfg, "contacts.speed", 0.6)),
         release=float(_get(cfg, "contacts.release", 1.5)),
-        min_frames=max(1, int(round(float(_get(cfg, "contacts.min_s", 0.06)) * fps))))
+        min_frames=max(1, int(round(float(_get(cfg, "contacts.min_s", 0.1)) * fps))),
+        local_window=int(round(float(_get(cfg, "contacts.local_s", 1.0)) * fps)))
     if bool(_get(cfg, "foot_lock.enabled", True)) and T >= 2:
         world, _ = _contacts.foot_lock(
             world, contacts, blend=max(0, int(round(float(_get(cfg, "foot_lock.blend_s", 0.1))

@@ -202,7 +202,7 @@ def test_postprocess_world_grounded_upright(walk):
 def _gt_contacts(X):
     Z = X.copy()
     Z[..., 2] -= np.quantile(X[:, [3, 6], 2], 0.02)
-    return contacts.detect_contacts(Z, FPS)
+    return contacts.detect_contacts(Z, FPS, height=0.05, speed=0.4, release=1.5, min_frames=3)
 
 
 def test_contacts_and_foot_lock(walk):

@@ -36,10 +36,31 @@ from hpd3d.metrics import acceleration_error, jitter, mpjpe, p_mpjpe  # noqa: E4
 from hpd3d.noise import NoiseModel, add_noise  # noqa: E402
 from hpd3d.normalization import Normalization  # noqa: E402
 from hpd3d.rig import to_h36m  # noqa: E402
+from hpd3d.smoothing import smooth  # noqa: E402
 from infer import post  # noqa: E402
 from train.models import load_model  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "data" / "bvh"
+
+
+# whole-pipeline variants (changes to the default config)
+PIPE = {
+    "default": {},
+    "trajectory unsmoothed": {"trajectory": {"smooth": {"method": "none"},
+                                             "smooth_depth": {"method": "none"}}},
+    "trajectory xyz 1s": {"trajectory": {"smooth": {"method": "savgol", "window_s": 1.0,
+                                                    "order": 2}, "smooth_depth": None}},
+    "trajectory xyz 2s": {"trajectory": {"smooth": {"method": "savgol", "window_s": 2.0,
+                                                    "order": 2}, "smooth_depth": None}},
+    "trajectory 2d 0.25s, depth 2s": {"trajectory": {
+        "smooth": {"method": "savgol", "window_s": 0.25, "order": 2},
+        "smooth_depth": {"method": "savgol", "window_s": 2.0, "order": 2}}},
+    "trajectory 2d 0.5s, depth 3s": {"trajectory": {
+        "smooth": {"method": "savgol", "window_s": 0.5, "order": 2},
+        "smooth_depth": {"method": "savgol", "window_s": 3.0, "order": 2}}},
+    "foot_lock off": {"foot_lock": {"enabled": False}},
+    "foot_lock, no root follow": {"foot_lock": {"root_follow": False}},
+}
 
 
 def load_clips(fps_target: float):
@@ -63,10 +84,10 @@ def lift(model, norm, uv, conf, W, H):
 
 def gt_contacts(Xw, fps):
     """Ground-truth rule on the true world motion: ankle within 5 cm of its clip-low
-    height (2nd percentile) and slower than 0.35 m/s, same hysteresis as the detector."""
+    height (2nd percentile) and slower than 0.4 m/s (hysteresis 1.5, runs ≥ 3 frames)."""
     Z = Xw.copy()
     Z[..., 2] -= np.quantile(Xw[:, [3, 6], 2], 0.02)
-    return C.detect_contacts(Z, fps)
+    return C.detect_contacts(Z, fps, height=0.05, speed=0.4, release=1.5, min_frames=3)
 
 
 def main():
@@ -91,7 +112,9 @@ def main():
         "2d one_euro": ({"method": "one_euro", "min_cutoff": 1.0, "beta": 0.01,
                          "bidirectional": True}, None),
         "3d savgol 0.25s": (None, {"method": "savgol", "window_s": 0.25, "order": 2}),
+        "3d savgol 0.4s": (None, {"method": "savgol", "window_s": 0.4, "order": 2}),
         "3d savgol 0.5s": (None, {"method": "savgol", "window_s": 0.5, "order": 2}),
+        "3d savgol 0.75s": (None, {"method": "savgol", "window_s": 0.75, "order": 2}),
         "3d savgol 0.5s o3": (None, {"method": "savgol", "window_s": 0.5, "order": 3}),
         "3d one_euro": (None, {"method": "one_euro", "min_cutoff": 1.0, "beta": 0.5,
                                "bidirectional": True}),
@@ -99,9 +122,11 @@ def main():
                                       "bidirectional": False}),
         "2d+3d savgol 0.25s": ({"method": "savgol", "window_s": 0.25, "order": 2},
                                {"method": "savgol", "window_s": 0.25, "order": 2}),
+        "2d 0.25s+3d 0.5s": ({"method": "savgol", "window_s": 0.25, "order": 2},
+                             {"method": "savgol", "window_s": 0.5, "order": 2}),
     }
     acc = {k: [] for k in variants}
-    full = []
+    full, pipe = [], {}
     t0 = time.time()
     for name, Xw, fps in load_clips(a.fps):
         cams, _ = sample_cameras(rng, ccfg, Xw)
@@ -125,9 +150,8 @@ def main():
                     if s2 is None:
                         raw = p
                 if s3 is not None:
-                    from hpd3d.smoothing import smooth
-                    p = smooth(p, fps, s3.pop("method") if False else s3["method"], conf=conf,
-                               min_conf=0.1, **{q: v for q, v in s3.items() if q != "method"})
+                    p = smooth(p, fps, s3["method"], conf=conf, min_conf=0.1,
+                               **{q: v for q, v in s3.items() if q != "method"})
                     p = p - p[:, :1]
                 acc[k].append((len(gt), mpjpe(p, gt), p_mpjpe(p, gt), jitter(p),
                                acceleration_error(p, gt), jitter(gt)))
@@ -150,6 +174,15 @@ def main():
             cfg_nl["foot_lock"]["enabled"] = False
             res_nl = post.postprocess(raw, uvn, conf, K, fps, cfg_nl)
             slide_nl = C.foot_sliding(res_nl.world, res_nl.contacts) * 1000
+            for lab, mod in PIPE.items():
+                c = copy.deepcopy(cfg0)
+                for sec, v in mod.items():
+                    c[sec].update(v)
+                r = post.postprocess(raw, uvn, conf, K, fps, c)
+                pipe.setdefault(lab, []).append((
+                    len(gt), np.linalg.norm(r.cam[:, 0] - Xc[:, 0], axis=-1).mean(),
+                    acceleration_error(r.cam, Xc), jitter(r.world), jitter(Xw),
+                    C.foot_sliding(r.world, r.contacts)))
             full.append(dict(clip=name, T=len(gt), up=up_err, up_exact=up_err_exact, root=root_err,
                              root_exact=root_err_exact, depth_rel=depth_rel,
                              cv=rep["bone_length_cv_max"], slide=rep["foot_sliding_mm_per_frame"],
@@ -169,6 +202,14 @@ def main():
         w = r[:, 0] / r[:, 0].sum()
         m = (r[:, 1:] * w[:, None]).sum(0) * 1000
         print(f"{k:22s} {m[0]:7.1f} {m[1]:8.1f} {m[2]:7.2f} {m[3]:9.2f} {m[4]:12.2f}")
+    print("\n## whole pipeline variants (camera-frame root error mm, camera-frame accel error "
+          "vs truth, world jitter (truth), sliding in contact mm/frame)")
+    for k, rows in pipe.items():
+        r = np.asarray(rows, dtype=float)
+        w = r[:, 0] / r[:, 0].sum()
+        m = np.nansum(r[:, 1:] * w[:, None], axis=0) * 1000
+        print(f"{k:28s} root {m[0]:6.0f}  accel err {m[1]:5.2f}  jitter {m[2]:5.2f} ({m[3]:.2f})"
+              f"  sliding {m[4]:5.2f}")
     print("\n## full default post-processing (per clip, mean over cameras)")
     keys = ["T", "root", "root_exact", "depth_rel", "up", "up_exact", "cv", "slide_nolock",
             "slide", "pen", "tilt", "agree", "agree_exact", "jit"]
@@ -176,7 +217,7 @@ def main():
     for clip in dict.fromkeys(r["clip"] for r in full):
         rs = [r for r in full if r["clip"] == clip]
         print(clip.ljust(22) + " ".join(
-            f"{np.mean([float(r[k]) if r[k] is not None else np.nan for r in rs]):11.3f}"
+            f"{np.nanmean([float(r[k]) if r[k] is not None else np.nan for r in rs]):11.3f}"
             for k in keys) + "  " + ",".join(r["mode"] for r in rs))
     print("all".ljust(22) + " ".join(
         f"{np.nanmean([float(r[k]) if r[k] is not None else np.nan for r in full]):11.3f}"
