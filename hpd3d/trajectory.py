@@ -17,19 +17,19 @@ undistorted (pinhole) pixels. Frames without enough confident joints are interpo
 **World frame** (:func:`world_frame`). ``world = R · cam + t`` with, in camera
 coordinates, the up vector ``n`` (world +Z) found as
 
-1. a prior: ``"torso"`` — the mean pelvis→thorax direction over the clip (people are
-   mostly upright), or ``"camera"`` — the camera's −y (a level camera);
-2. ``"ground"`` refinement: a plane fitted (SVD) to the lowest ankle positions of the clip
-   (those within ``band`` metres of the lowest, along the current up); the plane's normal is
-   used in the directions the points span (≥ ``min_spread`` m standard deviation): a 2D
-   spread gives the full normal, a 1D spread (walking in a line) only the tilt along the
-   line (the prior's component orthogonal to the line), no spread keeps the prior;
-   repeated a few times;
+1. a prior: ``"torso"`` — the body's own up (:func:`torso_up`: pelvis→thorax and
+   ankles→hips on the frames whose legs are straight), or ``"camera"`` — the camera's −y
+   (a level camera);
+2. ``"ground"`` refinement (:func:`ground_plane`): a robust plane through the lower ankle
+   of every frame; the plane's normal is used in the directions the ground points span
+   (≥ ``min_spread`` m standard deviation): a 2D spread gives the full normal, a 1D spread
+   (walking in a line) only the tilt along the line, no spread keeps the prior; with the
+   body prior the plane may tilt it by at most ``max_tilt_deg`` (lifted depth is noisy);
 3. yaw: world +Y is the camera's viewing direction projected on the ground, so **the camera
    looks along +Y** and a subject facing the camera faces −Y (Blender's front view);
 4. origin: the ground point under the subject's root at the start of the clip; ground
-   ``z = 0`` at the ankles' resting height (median height of the lowest-ankle points), so
-   planted ankles sit at z ≈ 0 (add ``ankle_height`` to put the floor lower).
+   ``z = 0`` at the ankles' resting height (median height of the ground points), so
+   planted ankles sit at z ≈ 0 (``ankle_height`` puts the floor that much lower).
 """
 
 from __future__ import annotations
@@ -38,8 +38,8 @@ import numpy as np
 
 from .smoothing import fill_low_confidence
 
-__all__ = ["fit_translation", "to_ray", "from_ray", "torso_up", "ground_plane", "world_frame", "apply_frame",
-           "project_points"]
+__all__ = ["fit_translation", "to_ray", "from_ray", "torso_up", "leg_straightness",
+           "ground_plane", "world_frame", "apply_frame", "project_points"]
 
 PELVIS, THORAX, R_ANKLE, L_ANKLE = 0, 8, 3, 6
 

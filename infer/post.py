@@ -21,7 +21,7 @@ from hpd3d import bones as _bones
 from hpd3d import contacts as _contacts
 from hpd3d import smoothing as _smoothing
 from hpd3d import trajectory as _trajectory
-from hpd3d.skeleton import H36M, bone_lengths
+from hpd3d.skeleton import bone_lengths
 
 __all__ = ["PostResult", "smooth_2d", "postprocess", "quality_report", "plot_report"]
 
@@ -158,6 +158,7 @@ def postprocess(pose_rootrel, uv, conf, K, fps, cfg) -> PostResult:
         min_frames=max(1, int(round(float(_get(cfg, "contacts.min_s", 0.1)) * fps))),
         local_window=int(round(float(_get(cfg, "contacts.local_s", 1.0)) * fps)))
     if bool(_get(cfg, "foot_lock.enabled", True)) and T >= 2:
+        before = _contacts.foot_sliding(world, contacts)
         world, _ = _contacts.foot_lock(
             world, contacts, blend=max(0, int(round(float(_get(cfg, "foot_lock.blend_s", 0.1))
                                                     * fps))),
@@ -165,7 +166,8 @@ def postprocess(pose_rootrel, uv, conf, K, fps, cfg) -> PostResult:
             ground_clamp=bool(_get(cfg, "foot_lock.ground_clamp", True)))
         cam = (world - tw) @ R  # R orthonormal: cam = Rᵀ (world − t)
         X = cam - cam[:, :1]
-        steps["foot_lock"] = True
+        steps["foot_lock"] = {"sliding_before_mm_per_frame":
+                              None if not np.isfinite(before) else round(before * 1000, 3)}
     else:
         steps["foot_lock"] = False
     steps["contacts"] = [int(c) for c in contacts.sum(0)]
@@ -229,6 +231,9 @@ def quality_report(result: PostResult, conf, detected, fps) -> dict:
         "jitter_rootrel_mm_per_frame2": f(acc_rel.mean() * 1000) if acc_rel.size else None,
         "contact_fraction": [f(x) for x in result.contacts.mean(0)] if T else None,
         "foot_sliding_mm_per_frame": f(slide * 1000),
+        "foot_sliding_before_lock_mm_per_frame": (
+            result.steps["foot_lock"].get("sliding_before_mm_per_frame")
+            if isinstance(result.steps.get("foot_lock"), dict) else None),
         "ground_penetration_max_mm": f(pen.max() * 1000) if T else None,
         "ground_penetration_mean_mm": f(pen.mean() * 1000) if T else None,
         "upright_frames": int(up.sum()),
