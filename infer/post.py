@@ -21,9 +21,11 @@ from hpd3d import bones as _bones
 from hpd3d import contacts as _contacts
 from hpd3d import smoothing as _smoothing
 from hpd3d import trajectory as _trajectory
+from hpd3d.errors import InputError
 from hpd3d.skeleton import bone_lengths
 
-__all__ = ["PostResult", "smooth_2d", "postprocess", "quality_report", "plot_report"]
+__all__ = ["PostResult", "check_config", "smooth_2d", "postprocess", "quality_report",
+           "plot_report"]
 
 
 @dataclass
@@ -69,6 +71,92 @@ def _run_smoothing(x, conf, fps, node):
     method = str(_get(node, "method", "savgol"))
     return _smoothing.smooth(x, fps, method, conf=conf, min_conf=float(_get(node, "min_conf", 0.0)),
                              **_smooth_kwargs(node))
+
+
+_SMOOTH_KEYS = {"enabled", "method", "window_s", "window", "order", "min_cutoff", "beta",
+                "d_cutoff", "bidirectional", "min_conf"}
+_SCHEMA = {
+    "smooth_2d": _SMOOTH_KEYS,
+    "smooth_3d": _SMOOTH_KEYS,
+    "bone_lengths": {"enabled", "symmetric", "weighted"},
+    "trajectory": {"enabled", "min_conf", "default_depth", "smooth", "smooth_depth"},
+    "ground": {"enabled", "up", "band", "min_spread", "max_tilt_deg", "ankle_height"},
+    "contacts": {"height", "speed", "release", "min_s", "local_s"},
+    "foot_lock": {"enabled", "blend_s", "root_follow", "ground_clamp"},
+}
+_POSITIVE = {"window_s", "min_cutoff", "d_cutoff", "default_depth", "band", "height", "speed"}
+_NON_NEGATIVE = {"beta", "min_spread", "min_s", "local_s", "blend_s", "order", "min_conf"}
+
+
+def _keys(node) -> list:
+    if isinstance(node, Mapping) or hasattr(node, "keys"):
+        return list(node.keys())
+    return list(vars(node)) if hasattr(node, "__dict__") else []
+
+
+def check_config(cfg, where: str = "post") -> None:
+    """Validate a ``post`` config node before any work: unknown sections or keys (typos),
+    unknown methods, out-of-range numbers → :class:`hpd3d.errors.InputError`."""
+    if cfg is None:
+        return
+
+    def fail(key, problem):
+        raise InputError(where, f"{key}: {problem}")
+
+    def check_smooth(name, node):
+        extra = set(_keys(node)) - _SMOOTH_KEYS
+        if extra:
+            fail(name, f"unknown key(s) {sorted(extra)} (known: {sorted(_SMOOTH_KEYS)})")
+        m = str(_get(node, "method", "savgol"))
+        if m not in ("savgol", "one_euro", "none"):
+            fail(f"{name}.method", f"unknown {m!r} (savgol, one_euro, none)")
+        for k in _keys(node):
+            check_number(f"{name}.{k}", k, _get(node, k))
+
+    def check_number(path, k, v):
+        if k in _POSITIVE | _NON_NEGATIVE | {"window", "max_tilt_deg", "release",
+                                            "ankle_height"}:
+            try:
+                x = float(v)
+            except (TypeError, ValueError):
+                fail(path, f"must be a number, got {v!r}")
+            if not np.isfinite(x) or (k in _POSITIVE and x <= 0) or (
+                    k in _NON_NEGATIVE and x < 0):
+                fail(path, f"must be {'> 0' if k in _POSITIVE else '≥ 0'}, got {v!r}")
+            if k == "min_conf" and x > 1:
+                fail(path, f"is a confidence in [0, 1], got {v!r}")
+            if k == "release" and x < 1:
+                fail(path, f"hysteresis factor must be ≥ 1, got {v!r}")
+            if k == "max_tilt_deg" and not 0 <= x <= 90:
+                fail(path, f"must lie in [0, 90], got {v!r}")
+            if k == "window" and x < 1:
+                fail(path, f"must be ≥ 1 frame, got {v!r}")
+
+    extra = set(_keys(cfg)) - set(_SCHEMA)
+    if extra:
+        fail(",".join(sorted(map(str, extra))), f"unknown section (known: {sorted(_SCHEMA)})")
+    for sec, known in _SCHEMA.items():
+        node = _get(cfg, sec)
+        if node is None:
+            continue
+        if not _keys(node) and not isinstance(node, Mapping):
+            fail(sec, f"must be a mapping, got {node!r}")
+        bad = set(_keys(node)) - known
+        if bad:
+            fail(sec, f"unknown key(s) {sorted(bad)} (known: {sorted(known)})")
+        if sec.startswith("smooth_"):
+            check_smooth(sec, node)
+            continue
+        for k in _keys(node):
+            v = _get(node, k)
+            if k in ("smooth", "smooth_depth"):
+                if v is not None:
+                    check_smooth(f"{sec}.{k}", v)
+            elif k == "up":
+                if str(v) not in ("auto", "ground", "torso", "camera"):
+                    fail(f"{sec}.up", f"unknown {v!r} (auto, ground, torso, camera)")
+            else:
+                check_number(f"{sec}.{k}", k, v)
 
 
 def smooth_2d(uv, conf, fps, cfg) -> np.ndarray:

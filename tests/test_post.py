@@ -303,3 +303,21 @@ def test_quality_report_numbers_match_independent_computation(walk):
     both = cont[1:] & cont[:-1]
     step = np.linalg.norm(np.diff(X[:, [3, 6], :2], axis=0), axis=-1)
     assert rep["foot_sliding_mm_per_frame"] == pytest.approx(step[both].mean() * 1000, abs=1e-3)
+
+
+def test_check_config():
+    from hpd3d.errors import InputError
+
+    post.check_config(CFG)
+    post.check_config(NONE)
+    post.check_config({})
+    for bad, what in (({"smooth_3d": {"method": "kalman"}}, "smooth_3d.method"),
+                      ({"smooth_3d": {"window_s": 0}}, "smooth_3d.window_s"),
+                      ({"smoth_3d": {}}, "smoth_3d"),
+                      ({"ground": {"up": "sky"}}, "ground.up"),
+                      ({"contacts": {"speed": -1}}, "contacts.speed"),
+                      ({"foot_lock": {"blend": 3}}, "foot_lock"),
+                      ({"trajectory": {"smooth_depth": {"method": "x"}}},
+                       "trajectory.smooth_depth.method")):
+        with pytest.raises(InputError, match=what.replace(".", r"\.")):
+            post.check_config(bad)
