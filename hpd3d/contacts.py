@@ -63,12 +63,15 @@ def _clean(mask: np.ndarray, min_frames: int) -> np.ndarray:
 
 def detect_contacts(pose, fps: float, *, height: float = 0.05, speed: float = 0.5,
                     release: float = 1.5, min_frames: int = 3,
-                    local_window: int = 0) -> np.ndarray:
+                    local_window: int = 0, root_ratio: float = 0.0) -> np.ndarray:
     """(T, 2) bool foot contacts [right, left] of the world-frame ``pose`` (T, J, 3).
 
     ``local_window`` > 0 (frames) measures heights from a local ground level — the 10th
     percentile of the lower ankle's height in a centred window — instead of z = 0, so a
-    slightly tilted or drifting ground estimate does not hide contacts."""
+    slightly tilted or drifting ground estimate does not hide contacts. ``root_ratio`` > 0
+    also counts an ankle as slow when it moves slower than that fraction of the root (a
+    planted foot is still while the body moves over it; a swinging foot is faster than the
+    body): robust to a root trajectory whose speed is off, as monocular depth often is."""
     pose = np.asarray(pose, dtype=np.float64)
     T = len(pose)
     z = pose[:, list(ANKLES), 2]
@@ -76,6 +79,9 @@ def detect_contacts(pose, fps: float, *, height: float = 0.05, speed: float = 0.
         level = percentile_filter(z.min(1), 10, size=min(int(local_window), T), mode="nearest")
         z = z - level[:, None]
     v = ankle_speed(pose, fps)
+    if root_ratio > 0 and T > 1:
+        vr = np.linalg.norm(np.gradient(pose[:, 0], axis=0), axis=-1) * fps
+        v = np.where(v < root_ratio * vr[:, None], 0.0, v)
     on = (z < height) & (v < speed)
     hold = (z < height * release) & (v < speed * release)
     out = np.zeros((T, 2), dtype=bool)

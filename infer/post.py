@@ -81,11 +81,12 @@ _SCHEMA = {
     "bone_lengths": {"enabled", "symmetric", "weighted"},
     "trajectory": {"enabled", "min_conf", "default_depth", "smooth", "smooth_depth"},
     "ground": {"enabled", "up", "band", "min_spread", "max_tilt_deg", "ankle_height"},
-    "contacts": {"height", "speed", "release", "min_s", "local_s"},
+    "contacts": {"height", "speed", "release", "min_s", "local_s", "root_ratio"},
     "foot_lock": {"enabled", "blend_s", "root_follow", "ground_clamp"},
 }
 _POSITIVE = {"window_s", "min_cutoff", "d_cutoff", "default_depth", "band", "height", "speed"}
-_NON_NEGATIVE = {"beta", "min_spread", "min_s", "local_s", "blend_s", "order", "min_conf"}
+_NON_NEGATIVE = {"beta", "min_spread", "min_s", "local_s", "blend_s", "order", "min_conf",
+                 "root_ratio"}
 
 
 def _keys(node) -> list:
@@ -244,7 +245,8 @@ def postprocess(pose_rootrel, uv, conf, K, fps, cfg) -> PostResult:
         speed=float(_get(cfg, "contacts.speed", 0.6)),
         release=float(_get(cfg, "contacts.release", 1.5)),
         min_frames=max(1, int(round(float(_get(cfg, "contacts.min_s", 0.1)) * fps))),
-        local_window=int(round(float(_get(cfg, "contacts.local_s", 1.0)) * fps)))
+        local_window=int(round(float(_get(cfg, "contacts.local_s", 1.0)) * fps)),
+        root_ratio=float(_get(cfg, "contacts.root_ratio", 0.5)))
     if bool(_get(cfg, "foot_lock.enabled", True)) and T >= 2:
         before = _contacts.foot_sliding(world, contacts)
         world, _ = _contacts.foot_lock(
