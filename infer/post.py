@@ -6,8 +6,12 @@ each step switchable.
 
 Order: (``smooth_2d`` is called by the pipeline before lifting) → ``smooth_3d`` (root-
 relative camera-frame pose) → ``bone_lengths`` → ``trajectory`` (root translation from the
-2D↔3D fit with K, smoothed) → ``ground`` (world frame: Z up, ground z = 0, camera looking
-along +Y) → contacts → ``foot_lock``.
+2D↔3D fit with K, its image position and depth smoothed separately) → ``ground`` (world
+frame: Z up, ground z = 0 at the resting ankles, metres, **the camera looks along +Y** so a
+subject facing the camera faces −Y, origin under the subject's starting root) → contacts →
+``foot_lock`` (planted ankles pinned, the body follows them, two-bone leg IK). The pixels
+must be undistorted (``K`` only). :func:`check_config` validates a ``post`` node before any
+work. What each choice buys is measured in ``conf/post/default.yaml`` (``tools/measure_post.py``).
 """
 
 from __future__ import annotations
