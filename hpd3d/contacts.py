@@ -5,10 +5,13 @@ metres; H36M-17). numpy only.
 (``z < height``) and slow (speed < ``speed`` m/s, central differences), with hysteresis: a
 contact starts when both hold and lasts until the ankle rises above ``height · release`` or
 moves faster than ``speed · release``; runs shorter than ``min_frames`` are dropped and gaps
-shorter than ``min_frames`` are closed. Columns: ``[right ankle (3), left ankle (6)]``.
+shorter than ``min_frames`` are closed. Optionally heights are taken from a local ground
+level and an ankle much slower than the root counts as slow (see :func:`detect_contacts`).
+Columns: ``[right ankle (3), left ankle (6)]``.
 
 **Locking** (:func:`foot_lock`): each contact run gets one anchor (the run's median ankle
-position, on the ground: z = ``ground_z``, the resting ankle height, 0 by default). The correction ``anchor − ankle`` is applied in two parts:
+position, on the ground: z = ``ground_z``, the resting ankle height, 0 by default). The
+correction ``anchor − ankle`` is applied in two parts:
 
 1. the root (the whole body) follows the planted feet: the mean correction of the planted
    feet at contact frames, linearly interpolated over time between contacts (so the body
@@ -17,8 +20,8 @@ position, on the ground: z = ``ground_z``, the resting ankle height, 0 by defaul
    keeping the thigh and shin lengths and the knee's bending plane; its weight ramps in and
    out over ``blend`` frames around each run.
 
-Finally ankles below the ground (outside contacts too) are lifted to z = 0 by the same leg
-IK. Bone lengths are unchanged (rigid root shift, length-preserving IK).
+Finally ankles below the ground (outside contacts too) are lifted to ``ground_z`` by the same
+leg IK. Bone lengths are unchanged (rigid root shift, length-preserving IK).
 """
 
 from __future__ import annotations
