@@ -201,3 +201,18 @@ def test_corrupt_files_are_one_short_line(tmp_path):
         assert "\n" not in msg and len(msg) < len(str(p)) + 120 and "pytorch.org" not in msg
     shutil.copy(ok, tmp_path / "copy.pt")
     assert load_lifter(tmp_path / "copy.pt").name == "simplebaseline"
+
+
+def test_trusted_resume_lets_mmengine_unpickle_only_inside(payload):
+    """``trust_checkpoint=true`` on ``resume=true``: mmengine's own ``torch.load`` (no
+    ``weights_only`` argument) unpickles fully inside :func:`trusted_loads` only."""
+    from train.models.safe_load import trusted_loads
+
+    path, target = payload
+    with trusted_loads(False), pytest.raises(Exception):  # noqa: B017
+        torch.load(path)
+    assert not target.exists()
+    with trusted_loads(True), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PyTorch says it was asked not to use weights_only
+        torch.load(path)
+    assert target.exists() and "TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD" not in os.environ
