@@ -20,7 +20,16 @@ output frame ``i`` belongs to input frame ``i + (receptive_field − 1) // 2``, 
 ``i + receptive_field − 1`` when causal). SimpleBaseline's 16 predicted joints are
 returned after a zero root, as joints 1–16 of the 17.
 
-``lift(x)`` is the inference helper: same input, output ``(B, T, 17, 3)`` aligned
+Each model describes its own window (:meth:`Lifter.window` → :class:`Window`: length,
+anchor, causal …) and lifts whole sequences its own way (:meth:`Lifter.lift_sequence`:
+SimpleBaseline batched over frames, VideoPose3D one convolution over the edge-padded
+sequence, MotionBERT overlapping cross-faded clips). The public front is
+:func:`lift_sequence` (numpy, any length, frame-aligned, root exactly 0, optional flip
+test) with :func:`load_lifter`, which reads a checkpoint once (as data, never code:
+:mod:`train.models.safe_load`) into model + normalisation + window + metadata. Nothing
+outside this package switches on a model's name.
+
+``lift(x)`` is the one-batch helper: same input, output ``(B, T, 17, 3)`` aligned
 frame-for-frame with the input (VideoPose3D pads the sequence by edge replication, as the
 original's evaluation does: centred, or all on the left when causal) and root-relative
 (the root joint set to exactly 0, as MotionBERT's evaluation does for ``rootrel`` models:
@@ -31,6 +40,8 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+
+from .window import Window
 
 
 class Lifter(nn.Module):
@@ -78,6 +89,30 @@ class Lifter(nn.Module):
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
 
+    # -- the model's own window and whole-sequence lifting (overridden per model) -------
+    def window(self, clip_len: int | None = None) -> Window:
+        """The frames this model sees per prediction (training samples, sequence lifting).
+        ``clip_len`` matters only to models that take clips of any length (MotionBERT)."""
+        raise NotImplementedError(f"{type(self).__name__} describes no window")
+
+    def lift_sequence(self, x: torch.Tensor, window: Window | None = None, *, batch: int = 8192,
+                      progress: bool = False, **kw) -> torch.Tensor:
+        """``(B, T, J, 2|3)`` whole sequences → ``(B, T, 17, 3)`` frame-aligned network
+        output (any ``T >= 1``). :func:`train.models.lift_sequence` is the public front
+        (numpy in/out, flip test, root set to 0); this is the model-specific part."""
+        raise NotImplementedError(f"{type(self).__name__} cannot lift sequences")
+
+    @staticmethod
+    def _spans(n: int, size: int, progress: bool, desc: str):
+        """``(start, stop)`` spans of ``range(n)`` in steps of ``size``, with a tqdm bar."""
+        size = max(1, int(size))
+        spans = [(i, min(i + size, n)) for i in range(0, n, size)]
+        if progress and len(spans) > 1:
+            from tqdm import tqdm
+
+            return tqdm(spans, desc=desc, unit="batch", leave=False)
+        return spans
+
 
 # The submodules import Lifter from here, so they come after it.
 from .motionbert import DSTFormer  # noqa: E402
@@ -106,6 +141,7 @@ def build_model(name: str, **cfg) -> Lifter:
 
 
 from .checkpoints import load_checkpoint, load_model, save_checkpoint  # noqa: E402
+from .lifting import LoadedLifter, lift_sequence, load_lifter  # noqa: E402
 
 __all__ = [
     "Lifter",
@@ -117,4 +153,8 @@ __all__ = [
     "load_checkpoint",
     "load_model",
     "save_checkpoint",
+    "Window",
+    "LoadedLifter",
+    "load_lifter",
+    "lift_sequence",
 ]
