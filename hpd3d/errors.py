@@ -34,3 +34,17 @@ def cli_guard(main):
             sys.exit(2)
 
     return wrapper
+
+
+def failed_inputs_error(spec, failures: list[tuple[str, str]], total: int, out=None) -> InputError:
+    """The one error at the end of a run that skipped bad input files (``synth`` and
+    ``blender.render`` alike): every failure listed on ONE line; the good files were
+    written to ``out`` (or nothing was, when every file failed)."""
+    done = total - len(failures)
+    where = (f"the other {done} written to {out}" if done and out is not None
+             else "nothing written")
+    if len(failures) == 1:
+        path, problem = failures[0]
+        return InputError(path, f"{problem} (skipped: 1 of {total} input files failed; {where})")
+    listed = "; ".join(f"{p}: {why}" for p, why in failures)
+    return InputError(spec, f"{len(failures)} of {total} input files failed ({where}): {listed}")
