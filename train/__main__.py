@@ -1,4 +1,4 @@
-"""``python -m train +exp=simplebaseline|videopose3d|motionbert [overrides]``: train a lifter.
+"""``python -m train exp=simplebaseline|videopose3d|motionbert [overrides]`` (``+exp=`` too): train a lifter.
 
 See ``conf/train.yaml`` for every option and :mod:`train.runner` for what it builds.
 Exit status: 0 done, 2 bad input (one line naming the file), 3 the loss became NaN/inf
@@ -7,11 +7,12 @@ Exit status: 0 done, 2 bad input (one line naming the file), 3 the loss became N
 
 import sys
 
-import hydra
 from omegaconf import DictConfig
 
+from hpd3d.config import hydra_main
 
-@hydra.main(version_base="1.3", config_path="../conf", config_name="train")
+
+@hydra_main("train")
 def main(cfg: DictConfig) -> None:
     from train.runner import main_guarded  # after Hydra parsed the command line (fast --help)
 

@@ -34,6 +34,7 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 
 from hpd3d import atomic
+from hpd3d.atomic import check_out_dir
 from hpd3d.errors import InputError
 from hpd3d.normalization import Normalization
 from train.data import DataConfig, build_data, build_loaders, window_for
@@ -133,6 +134,9 @@ def build_runner(cfg: DictConfig):
     dcfg = DataConfig.from_dict(OmegaConf.to_container(cfg.data, resolve=True))
     table, train_ds, val_ds = build_data(dcfg, window, seed=seed, normalization=norm,
                                          need_val=cfg.trainer.val_interval > 0)
+    if len(train_ds) < 2:
+        raise InputError(None, f"data: {len(train_ds)} training sample(s); a batch needs at "
+                               f"least two (BatchNorm): use more data or a shorter window")
     t = cfg.trainer
     train_loader, val_loader = build_loaders(dcfg, train_ds, val_ds, int(t.batch_size),
                                              t.get("val_batch_size"), seed, int(t.num_workers))
@@ -211,17 +215,89 @@ def _last_good(work_dir: Path) -> str:
     return "none (no epoch finished)"
 
 
+def _number(cfg, key: str, kind=float, low=None, low_open=False, null=False):
+    v = OmegaConf.select(cfg, key)
+    if v is None and null:
+        return None
+    ok = not isinstance(v, bool) and isinstance(v, (int, float) if kind is float else int)
+    if ok and kind is float:
+        ok = bool(np.isfinite(v))
+    if ok and low is not None:
+        ok = v > low if low_open else v >= low
+    if not ok:
+        need = {int: "an integer", float: "a number"}[kind]
+        if low is not None:
+            need += f" {'>' if low_open else '≥'} {low:g}"
+        raise InputError(None, f"{key}={v!r}: must be {need}{' (or null)' if null else ''}")
+    return v
+
+
+def check_config(cfg: DictConfig) -> Path:
+    """The settings that would otherwise fail late (or silently do nothing), and the work
+    dir, BEFORE any data is read; returns the work dir."""
+    _number(cfg, "trainer.max_epochs", int, 1)
+    _number(cfg, "trainer.batch_size", int, 2)  # BatchNorm needs two samples per batch
+    _number(cfg, "trainer.val_batch_size", int, 1, null=True)
+    _number(cfg, "trainer.val_interval", int, 0)
+    _number(cfg, "trainer.num_workers", int, 0)
+    _number(cfg, "optim.lr", float, 0, low_open=True)
+    _number(cfg, "optim.weight_decay", float, 0)
+    _number(cfg, "optim.backbone_lr_mult", float, 0)
+    _number(cfg, "optim.clip_grad", float, 0, low_open=True, null=True)
+    _number(cfg, "scheduler.warmup_iters", int, 0)
+    _number(cfg, "checkpoint.interval", int, 1)
+    _number(cfg, "log_interval", int, 1)
+    _number(cfg, "threads", int, 1, null=True)
+    for k, v in OmegaConf.to_container(cfg.loss, resolve=True).items():
+        _number(cfg, f"loss.{k}", float, 0)
+    work_dir = Path(str(cfg.work_dir))
+    if cfg.resume:
+        check_out_dir(work_dir, overwrite=True, what="work_dir")
+        if not (work_dir / "last_checkpoint").is_file():
+            raise InputError(work_dir, "resume=true but no checkpoint to resume from "
+                                       "(no last_checkpoint file in the work dir)")
+    else:  # a fresh run owns its work dir: no stale epoch_N.pth / metrics.csv of another
+        check_out_dir(work_dir, bool(cfg.get("overwrite")), what="work_dir")
+    return work_dir
+
+
+def _stash_work_dir(work_dir: Path) -> Path | None:
+    """overwrite=true on a fresh run: move the old work dir aside (it goes as a whole once
+    the run is built; a run that fails to start puts it back)."""
+    import tempfile
+
+    if not (work_dir.is_dir() and any(work_dir.iterdir())):
+        return None
+    old = Path(tempfile.mkdtemp(prefix=f".{work_dir.name}.", suffix=".old", dir=work_dir.parent))
+    work_dir.replace(old / work_dir.name)
+    return old
+
+
+def _unstash(work_dir: Path, old: Path | None, restore: bool) -> None:
+    import shutil
+
+    if old is None:
+        return
+    if restore:
+        shutil.rmtree(work_dir, ignore_errors=True)
+        (old / work_dir.name).replace(work_dir)
+    shutil.rmtree(old, ignore_errors=True)
+
+
 def train(cfg: DictConfig) -> Path:
     """Run training; returns the work dir. Raises InputError for bad input and
     NonFiniteLoss (with the last good checkpoint in the message) on divergence."""
     t0 = time.perf_counter()
     if cfg.get("threads"):
         torch.set_num_threads(int(cfg.threads))
-    work_dir = Path(cfg.work_dir)
-    if cfg.resume and not (work_dir / "last_checkpoint").is_file():
-        raise InputError(work_dir, "resume=true but no checkpoint to resume from "
-                                   "(no last_checkpoint file in the work dir)")
-    info = build_runner(cfg)
+    work_dir = check_config(cfg)
+    stash = None if cfg.resume else _stash_work_dir(work_dir)
+    try:
+        info = build_runner(cfg)
+    except BaseException:
+        _unstash(work_dir, stash, restore=True)
+        raise
+    _unstash(work_dir, stash, restore=False)
     runner = info["runner"]
     work_dir.mkdir(parents=True, exist_ok=True)
     atomic.write_text(work_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
