@@ -103,7 +103,7 @@ def check_out_dir(out, overwrite: bool = False, keep=(), what: str = "out") -> P
         while not parent.exists():
             parent = parent.parent
         if not parent.is_dir():
-            raise InputError(out, f"{what}: cannot create the folder: {parent} is a file")
+            raise InputError(out, f"{what}: cannot write the output folder: {parent} is a file")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise InputError(out, f"{what}: cannot write the output folder (no write permission "
                               f"in {parent})")
