@@ -238,7 +238,7 @@ class _Run:
         ground = np.array([x[:, 0, 0].mean(), x[:, 0, 1].mean(), floor_z])
         x = ground + s * (x - ground)
 
-        cams, fractions = sample_cameras(rng, self.camera, x)
+        cams, fractions = sample_cameras(rng, self.camera, x, floor=floor_z)
         uv, depth = project_many(x, cams, return_depth=True)
         inside = in_image(uv, cams, depth)
         per_cam = inside.mean(axis=(1, 2))
