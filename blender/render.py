@@ -189,7 +189,7 @@ class _Run:
         from hpd3d.errors import InputError
         from hpd3d.formats import camera_name
         from hpd3d.progress import progress
-        from hpd3d.rig import map_rig
+        from hpd3d.rig import map_rig, standing_height
 
         from blender import scene as sc
         from blender.bvh_import import (check_importable, metres_per_unit, read_joints,
@@ -225,11 +225,11 @@ class _Run:
         floor_z = float(rig_xyz[..., 2].min())  # the lowest joint of the whole rig, any frame
 
         rng = np.random.default_rng([int(cfg.seed), k])
-        rest = bvh.rest_positions() * scale
-        up_file = 1 if cfg.up == "y" else 2
-        actor_height = float(rig.apply(rest)[10, up_file] - rest[:, up_file].min())
+        actor_height, height_from = standing_height(bvh, rig, cfg.up)
+        actor_height *= scale
         if not actor_height > 0:
-            raise InputError(path, "rest pose has no height (head top not above the feet)")
+            raise InputError(path, f"the actor has no height (head top not above the feet, "
+                                   f"measured in the {height_from})")
         if self.body_on:
             height = float(rng.uniform(*self.body.height))
             s = height / actor_height
@@ -279,7 +279,8 @@ class _Run:
             "source_frames": frames.tolist(), "source_frame_count": bvh.num_frames,
             "units": unit_name, "metres_per_unit": scale,
             "rig": dict(zip(_h36m_names(), rig.sources)),
-            "actor_height_m": actor_height, "height_m": height, "body_scale": s,
+            "actor_height_m": actor_height, "actor_height_from": height_from,
+            "height_m": height, "body_scale": s,
             "ground_point": ground.tolist(), "floor_z": floor_z,
             "cameras": [camera_name(subject, action, c) for c in range(len(cams))],
             "in_frame": per_cam.tolist(), "videos": videos, "frame_dirs": frame_dirs,

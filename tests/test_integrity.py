@@ -96,3 +96,101 @@ def test_no_camera_below_min_height(layout, elev):
 def test_min_height_must_be_non_negative():
     with pytest.raises(ValueError, match="min_height"):
         CameraConfig(min_height=-0.1).check()
+
+
+# ----------------------------------------------------------------------- BVH rigs
+def _rig_bvh(head_end=(0.0, 18.0, 0.0), lying=False, frames=6) -> str:
+    """A small Y-up rig in cm, 173 cm from the feet (y = 0) to the head End Site when
+    standing. ``lying``: every offset turned so the rest pose points along +X, and the
+    root's Z rotation (+90°) stands it up in the motion."""
+    joints = [  # name, parent, offset (upright), end site offset or None
+        ("Hips", None, (0, 0, 0), None),
+        ("LeftUpLeg", "Hips", (10, 0, 0), None), ("LeftLeg", "LeftUpLeg", (0, -45, 0), None),
+        ("LeftFoot", "LeftLeg", (0, -45, 0), (0, -5, 10)),
+        ("RightUpLeg", "Hips", (-10, 0, 0), None),
+        ("RightLeg", "RightUpLeg", (0, -45, 0), None),
+        ("RightFoot", "RightLeg", (0, -45, 0), (0, -5, 10)),
+        ("Spine", "Hips", (0, 20, 0), None), ("Neck", "Spine", (0, 30, 0), None),
+        ("Head", "Neck", (0, 10, 0), head_end),
+        ("LeftArm", "Neck", (18, -5, 0), None), ("LeftForeArm", "LeftArm", (28, 0, 0), None),
+        ("LeftHand", "LeftForeArm", (25, 0, 0), (8, 0, 0)),
+        ("RightArm", "Neck", (-18, -5, 0), None),
+        ("RightForeArm", "RightArm", (-28, 0, 0), None),
+        ("RightHand", "RightForeArm", (-25, 0, 0), (-8, 0, 0)),
+    ]
+
+    def turn(o):  # -90° about Z: +Y (up) → +X
+        x, y, z = o
+        return (y, -x, z) if lying else (x, y, z)
+
+    kids = {}
+    for name, parent, _, _ in joints:
+        kids.setdefault(parent, []).append(name)
+    info = {n: (o, e) for n, _, o, e in joints}
+    lines = ["HIERARCHY"]
+
+    def emit(name, depth):
+        pad = "  " * depth
+        o, end = info[name]
+        kind = "ROOT" if depth == 0 else "JOINT"
+        lines.append(f"{pad}{kind} {name}")
+        lines.append(f"{pad}{{")
+        lines.append(f"{pad}  OFFSET {' '.join(f'{v:g}' for v in turn(o))}")
+        chans = "6 Xposition Yposition Zposition" if depth == 0 else "3"
+        lines.append(f"{pad}  CHANNELS {chans} Zrotation Xrotation Yrotation")
+        for k in kids.get(name, []):
+            emit(k, depth + 1)
+        if end is not None:
+            lines.append(f"{pad}  End Site")
+            lines.append(f"{pad}  {{")
+            lines.append(f"{pad}    OFFSET {' '.join(f'{v:g}' for v in turn(end))}")
+            lines.append(f"{pad}  }}")
+        lines.append(f"{pad}}}")
+
+    emit("Hips", 0)
+    n_ch = 6 + 3 * (len(joints) - 1)
+    lines += ["MOTION", f"Frames: {frames}", "Frame Time: 0.02"]
+    for t in range(frames):
+        row = [0.0] * n_ch
+        row[0], row[1], row[2] = 2.0 * t, 95.0, 0.0
+        row[3] = 90.0 if lying else 0.0  # root Zrotation
+        lines.append(" ".join(f"{v:g}" for v in row))
+    return "\n".join(lines) + "\n"
+
+
+def test_zero_length_head_end_site_is_extrapolated(tmp_path):
+    from hpd3d.bvh import load_bvh
+    from hpd3d.rig import map_rig, to_h36m
+
+    good, zero = tmp_path / "good.bvh", tmp_path / "zero.bvh"
+    good.write_text(_rig_bvh())
+    zero.write_text(_rig_bvh(head_end=(0.0, 0.0, 0.0)))
+    g, z = load_bvh(good), load_bvh(zero)
+    assert "head" not in map_rig(g).interpolated
+    rig = map_rig(z)
+    assert "head" in rig.interpolated and "Head +" in rig.sources[10]
+    x = to_h36m(z)
+    # joint 10 no longer lands on joint 9: head + (head − thorax) = 155 + (155 − 145) cm
+    assert np.linalg.norm(x[:, 10] - x[:, 9], axis=-1).min() == pytest.approx(0.10, abs=1e-9)
+    assert x[:, 10, 2] == pytest.approx(np.full(6, 1.65), abs=1e-9)
+    assert to_h36m(g)[:, 10, 2] == pytest.approx(np.full(6, 1.73), abs=1e-9)
+
+
+def test_height_of_a_rig_whose_rest_pose_lies_down_comes_from_the_motion(tmp_path):
+    from hpd3d.bvh import load_bvh
+    from hpd3d.rig import detect_units, map_rig, standing_height, to_h36m
+
+    up, lying = tmp_path / "up.bvh", tmp_path / "lying.bvh"
+    up.write_text(_rig_bvh())
+    lying.write_text(_rig_bvh(lying=True))
+    a, b = load_bvh(up), load_bvh(lying)
+    h_up, how_up = standing_height(a)
+    h_lying, how_lying = standing_height(b)
+    assert how_up == "rest pose" and h_up == pytest.approx(173.0, abs=1e-9)
+    assert how_lying.startswith("motion") and h_lying == pytest.approx(173.0, abs=1e-6)
+    # the rest pose of the lying rig says something else entirely (what was measured before)
+    rest = b.rest_positions()
+    assert abs(map_rig(b).apply(rest)[10, 1] - rest[:, 1].min() - 173.0) > 50
+    # and the same motion either way: units and joints agree
+    assert detect_units(b)[0] == detect_units(a)[0] == "cm"
+    np.testing.assert_allclose(to_h36m(b), to_h36m(a), atol=1e-9)
