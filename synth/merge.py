@@ -65,8 +65,9 @@ def merge(folder, name: str, out=None, overwrite: bool = False) -> Path:
         raise InputError(folder, "dir: no such folder")
     if not str(name) or "/" in str(name):
         raise InputError(None, f"name={name!r}: must be a plain file-name part")
-    shards = find_shards(folder, name)
     out = Path(out or folder)
+    check_out_dir(out, overwrite=True)  # a file, data/, unwritable: before anything else
+    shards = find_shards(folder, name)
     keep = _kept(folder, out, shards)
     check_out_dir(out, overwrite, keep)  # before reading the shards
     merged = Dataset()
