@@ -94,7 +94,7 @@ def check_out_dir(out, overwrite: bool = False, keep=(), what: str = "out") -> P
             raise InputError(out, f"{what}: exists and is not a folder")
         owned = _owned(out, keep)
         if owned and not overwrite:
-            raise InputError(out, f"{what}: folder is not empty ({len(owned)} entries, e.g. "
+            raise InputError(out, f"{what}: folder is not empty ({len(owned)} entr{'y' if len(owned) == 1 else 'ies'}, e.g. "
                                   f"{owned[0].name}); pass overwrite=true to replace it as a "
                                   f"whole, or choose another {what}")
         parent = real.parent

@@ -273,10 +273,7 @@ def test_cli_subprocess_exit_paths(tmp_path):
     assert r.returncode == 2 and r.stderr.strip().splitlines() == [
         "error: conf/train.yaml: unknown key 'trainr.max_epochs' (a typo? `--help` lists "
         "every setting; a new key cannot be added from the command line)"]
-    r = _cli("synth.make_motions", f"out={tmp_path / 'o'}", "fps=0")
-    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
-    assert r.stderr.startswith("error: fps: must be a positive number")
-    assert not (tmp_path / "w").exists() and not (tmp_path / "o").exists()
+    assert not (tmp_path / "w").exists()
 
 
 def _help(cmd) -> str:
