@@ -18,7 +18,8 @@ them as Blender cameras and projects the joints for all cameras at once
 mannequin with the joints and renders, per camera, an H.264 mp4 (and/or PNG frames).
 
 Output in ``out``: ``data_3d_<name>.npz``, ``data_2d_<name>_gt.npz`` (float keypoints,
-``in_frame_2d`` mask), ``camera_intrinsics.txt``, ``camera_extrinsics.txt`` (camera
+``in_frame_2d`` mask, and with ``occlusion=true`` a ``visible_2d`` mask: in frame and not
+hidden by the mannequin's body or the floor, :mod:`blender.occlusion`), ``camera_intrinsics.txt``, ``camera_extrinsics.txt`` (camera
 ``<subject>/<action>/<i>``), ``render_<name>.json`` (config, Blender version, input
 files, seeds, per-file scale/floor/cameras) and ``video/<subject>/<action>/<i>.mp4``
 (``frames/<subject>/<action>/<i>/000001.png`` …). A file that fails (cannot be read or
@@ -254,14 +255,24 @@ class _Run:
                 raise InputError(path, f"camera cannot be made in Blender: {e}") from None
             cam_objs = []
 
+        visible = None
+        if self.render_on or cfg.occlusion:  # the mannequin, posed as the labels say
+            sc.set_floor(floor_z)
+            sc.fit_mannequin(x, height)
+            sc.drive_mannequin(x)
+        if cfg.occlusion:  # in frame AND not hidden by the body or the floor
+            from blender.occlusion import hidden_joints
+
+            hidden = hidden_joints(scene, cams, x, floor_z if self.render.floor else None,
+                                   progress=lambda it: progress(
+                                       it, desc=f"  occlusion {path.name}", unit="frame",
+                                       leave=False))
+            visible = inside & ~hidden
         videos, frame_dirs = [], []
         if self.render_on:
             r = self.render
             sc.setup_render(scene, r.engine, r.samples, r.transparent, r.floor, fps, r.aa,
                             r.shadows)
-            sc.set_floor(floor_z)
-            sc.fit_mannequin(x, height)
-            sc.drive_mannequin(x)
             for c, obj in enumerate(progress(cam_objs, desc=f"  render {path.name}",
                                              unit="cam", leave=False)):
                 rel = Path(camera_name(subject, action, c))
@@ -283,10 +294,12 @@ class _Run:
             "height_m": height, "body_scale": s,
             "ground_point": ground.tolist(), "floor_z": floor_z,
             "cameras": [camera_name(subject, action, c) for c in range(len(cams))],
-            "in_frame": per_cam.tolist(), "videos": videos, "frame_dirs": frame_dirs,
+            "in_frame": per_cam.tolist(),
+            "visible": None if visible is None else visible.mean(axis=(1, 2)).tolist(),
+            "videos": videos, "frame_dirs": frame_dirs,
             "seconds": round(time.perf_counter() - t0, 3),
         }
-        return subject, action, x, Views(cams, uv, inside, fractions), record
+        return subject, action, x, Views(cams, uv, inside, fractions, visible=visible), record
 
     # ---------------------------------------------------------------- the run
     def run(self) -> Path:
