@@ -257,19 +257,19 @@ def _plain_json(x):
 
 def format_tables(s: dict) -> str:
     """The printed report."""
-    lines = [f"{s['frames']} frames in {s['views']} views | MPJPE {s['mpjpe_mm']:.1f} mm | "
+    lines = [f"{s['frames']} 2D poses (frames × views) in {s['views']} views | MPJPE {s['mpjpe_mm']:.1f} mm | "
              f"P-MPJPE {s['p_mpjpe_mm']:.1f} mm | N-MPJPE {s['n_mpjpe_mm']:.1f} mm"]
     if s.get("unscored_frames"):
-        lines.append(f"({s['unscored_frames']} frames with keypoints outside the image bounds "
+        lines.append(f"({s['unscored_frames']} 2D poses with keypoints outside the image bounds "
                      "were not scored)")
     for key, title in (("per_action", "action"), ("per_subject", "subject")):
         rows = s[key]
         if len(rows) <= 1 and key == "per_action" and len(s["per_subject"]) > 1:
             continue
         w = max(len(title), *(len(n) for n in rows))
-        lines.append(f"\n{title:<{w}}  {'frames':>7}  {'MPJPE':>7}  {'P-MPJPE':>7}  {'N-MPJPE':>7}")
+        lines.append(f"\n{title:<{w}}  {'2D poses':>8}  {'MPJPE':>7}  {'P-MPJPE':>7}  {'N-MPJPE':>7}")
         for n, r in rows.items():
-            lines.append(f"{n:<{w}}  {r['frames']:>7}  {r['mpjpe_mm']:>7.1f}  "
+            lines.append(f"{n:<{w}}  {r['frames']:>8}  {r['mpjpe_mm']:>7.1f}  "
                          f"{r['p_mpjpe_mm']:>7.1f}  {r['n_mpjpe_mm']:>7.1f}")
     lines.append("\njoint            MPJPE (mm)")
     for n, x in s["per_joint_mm"].items():

@@ -304,7 +304,7 @@ def train(cfg: DictConfig) -> Path:
     n = info["lifter"].num_parameters()
     print(f"train: {cfg.exp}: {info['lifter'].name} ({n / 1e6:.2f} M parameters), "
           f"{len(info['train'])} training / {len(info['val'])} validation samples "
-          f"({info['table'].num_frames} frames), {info['iters_per_epoch']} iterations/epoch, "
+          f"({info['table'].num_frames} 2D poses), {info['iters_per_epoch']} iterations/epoch, "
           f"work dir {work_dir}")
     if info["load_report"] is not None:
         r = info["load_report"]
