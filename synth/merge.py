@@ -44,7 +44,8 @@ def find_shards(folder: Path, name: str) -> list[tuple[Path, str]]:
 
 def _kept(folder: Path, out: Path, shards) -> tuple[str, ...]:
     """When the merge writes into the shards' own folder: the top-level entries that hold
-    shards stay (everything else in ``out`` is the merge's own output)."""
+    shards, and Hydra's ``multirun.yaml``, stay (everything else in ``out`` is the merge's
+    own output)."""
     if out.resolve() != folder.resolve():
         return ()
     names = set()
@@ -54,7 +55,7 @@ def _kept(folder: Path, out: Path, shards) -> tuple[str, ...]:
             raise InputError(folder, "shards lie directly in dir, which is also out: pass "
                                      "out=<another folder>")
         names.add(rel[0])
-    return tuple(sorted(names))
+    return tuple(sorted(names)) + ("multirun.yaml",)  # Hydra's record of the sharded sweep
 
 
 def merge(folder, name: str, out=None, overwrite: bool = False) -> Path:

@@ -194,3 +194,31 @@ def test_height_of_a_rig_whose_rest_pose_lies_down_comes_from_the_motion(tmp_pat
     # and the same motion either way: units and joints agree
     assert detect_units(b)[0] == detect_units(a)[0] == "cm"
     np.testing.assert_allclose(to_h36m(b), to_h36m(a), atol=1e-9)
+
+
+def test_merge_into_the_shards_folder_keeps_them_and_owns_the_rest(tmp_path):
+    from hydra import compose, initialize_config_dir
+
+    from hpd3d.config import CONF_DIR
+    from synth.augment_h36m import run
+    from synth.merge import merge
+
+    d = tmp_path / "d"
+    with initialize_config_dir(str(CONF_DIR), version_base="1.3"):
+        for i in range(2):
+            run(compose("augment_h36m", overrides=[
+                f"out={d}", f"shard={i}/2", "plots=false", "procedural.clips=2",
+                "camera.count=1"]))
+    (d / "multirun.yaml").write_text("hydra's record\n")
+    merge(d, "synth")
+    first = (d / "data_3d_synth.npz").read_bytes()
+    (d / "stale.png").write_text("an earlier merge's plot")
+    with pytest.raises(InputError, match="stale.png"):
+        merge(d, "synth")
+    merge(d, "synth", overwrite=True)
+    assert sorted(p.name for p in d.iterdir()) == [
+        "camera_extrinsics.txt", "camera_intrinsics.txt", "data_2d_synth_gt.npz",
+        "data_2d_synth_noisy.npz", "data_3d_synth.npz", "multirun.yaml", "shard-0of2",
+        "shard-1of2"]
+    assert (d / "data_3d_synth.npz").read_bytes() == first
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d"]
