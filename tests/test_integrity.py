@@ -222,3 +222,26 @@ def test_merge_into_the_shards_folder_keeps_them_and_owns_the_rest(tmp_path):
         "shard-1of2"]
     assert (d / "data_3d_synth.npz").read_bytes() == first
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d"]
+
+
+def test_train_overwrite_puts_the_old_work_dir_back_when_the_run_cannot_start(tmp_path, capsys):
+    from train.__main__ import main
+
+    w = tmp_path / "w"
+    w.mkdir()
+    (w / "epoch_3.pth").write_text("another run")
+    with pytest.raises(SystemExit) as e:  # no data there: fails while building the run
+        main([f"work_dir={w}", "overwrite=true", f"data.dir={tmp_path / 'missing'}"])
+    assert e.value.code == 2 and "no such dataset folder" in capsys.readouterr().err
+    assert (w / "epoch_3.pth").read_text() == "another run"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["w"]
+
+
+def test_evaluate_never_writes_beside_a_shipped_checkpoint():
+    from pathlib import Path
+
+    from train.evaluate import default_out
+
+    assert default_out(SHIPPED_DATA / "lifter_default.pt", "bvh_real") == Path(
+        "out/eval_lifter_default_bvh_real")
+    assert default_out(Path("runs/x/last.pt"), "bvh_real") == Path("runs/x/eval_bvh_real")
