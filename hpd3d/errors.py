@@ -67,3 +67,11 @@ def failed_inputs_error(spec, failures: list[tuple[str, str]], total: int, out=N
         return InputError(path, f"{problem} (skipped: 1 of {total} input files failed; {where})")
     listed = "; ".join(f"{p}: {why}" for p, why in failures)
     return InputError(spec, f"{len(failures)} of {total} input files failed ({where}): {listed}")
+
+
+def reason(e: BaseException) -> str:
+    """An exception's problem without the file name an ``OSError`` repeats (the
+    :class:`InputError` names the file once)."""
+    if isinstance(e, OSError) and e.strerror:
+        return e.strerror
+    return str(e)
