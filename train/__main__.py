@@ -14,6 +14,9 @@ from hpd3d.config import hydra_main
 
 @hydra_main("train")
 def main(cfg: DictConfig) -> None:
+    from train.checks import check_config
+
+    check_config(cfg)  # bad settings and the work dir: before torch is even imported
     from train.runner import main_guarded  # after Hydra parsed the command line (fast --help)
 
     main_guarded(cfg)
