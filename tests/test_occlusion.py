@@ -53,3 +53,18 @@ def test_render_writes_visible_beside_in_frame(tmp_path, bvh_dir):
     assert vis.shape == inf.shape == (2, 8, 17) and vis.dtype == bool
     assert not (vis & ~inf).any()  # visible implies in frame
     assert 0.5 < vis.mean() < 1.0  # some joints hidden: a body is not transparent
+
+
+def test_dataset_route_honours_fisheye_cameras(tmp_path, bvh_dir):
+    from blender.render import load_config, run
+    from hpd3d.camera import project_many
+    from hpd3d.dataset import read_dataset
+
+    run(load_config([f"out={tmp_path}", f"input={bvh_dir / 'mixamo_rig.bvh'}", "max_frames=6",
+                     "camera=fisheye", "camera.count=2"]))
+    ds = read_dataset(tmp_path, "blender")
+    cams = ds.cameras["mixamo-rig"]["mocap"]
+    assert [c.model for c in cams] == ["fisheye", "fisheye"]
+    x = ds.positions_3d["mixamo-rig"]["mocap"].astype(np.float64)
+    uv = np.stack(ds.positions_2d["mixamo-rig"]["mocap"])
+    assert np.abs(project_many(x, cams) - uv).max() < 0.05  # the 2D is the fisheye projection
