@@ -13,17 +13,17 @@ setup:
 # the same model on the real BVH motions in ../shared/data/bvh when they are there.
 SHARED_BVH ?= ../shared/data/bvh
 demo: setup
-	$(PY) -m synth.make_motions out=$(DEMO_OUT)/motions clips=40 bvh=true
-	$(PY) -m synth.augment_h36m out=$(DEMO_OUT)/data procedural.clips=120
-	$(PY) -m train +exp=simplebaseline model=simplebaseline_small data=demo \
+	$(PY) -m synth.make_motions out=$(DEMO_OUT)/motions clips=40 bvh=true overwrite=true
+	$(PY) -m synth.augment_h36m out=$(DEMO_OUT)/data procedural.clips=120 overwrite=true
+	$(PY) -m train exp=simplebaseline model=simplebaseline_small data=demo overwrite=true \
 	    data.dir=$(DEMO_OUT)/data trainer.max_epochs=6 threads=1 work_dir=$(DEMO_OUT)/train
 	$(PY) -m train.evaluate checkpoint=$(DEMO_OUT)/train/last.pt data=demo \
-	    data.dir=$(DEMO_OUT)/data out=$(DEMO_OUT)/eval_procedural
+	    data.dir=$(DEMO_OUT)/data out=$(DEMO_OUT)/eval_procedural overwrite=true
 	@if [ -d $(SHARED_BVH) ]; then \
 	  $(PY) -m synth.augment_h36m input=$(SHARED_BVH) knee=none joints=none body=none \
-	      out=$(DEMO_OUT)/data_bvh plots=false && \
+	      out=$(DEMO_OUT)/data_bvh plots=false overwrite=true && \
 	  $(PY) -m train.evaluate checkpoint=$(DEMO_OUT)/train/last.pt data=bvh_real \
-	      data.dir=$(DEMO_OUT)/data_bvh out=$(DEMO_OUT)/eval_bvh; fi
+	      data.dir=$(DEMO_OUT)/data_bvh out=$(DEMO_OUT)/eval_bvh overwrite=true; fi
 	@echo "demo: everything is in $(DEMO_OUT)/ (data, train, eval_procedural, eval_bvh)"
 
 test: setup

@@ -39,7 +39,7 @@ from hpd3d.rig import UNIT_SCALES, RigMap, detect_units, y_up_to_z_up
 
 from .compat import quiet
 
-__all__ = ["metres_per_unit", "check_importable", "import_bvh", "ImportedRig", "read_joints"]
+__all__ = ["metres_per_unit", "check_importable", "with_three_rotation_channels", "import_bvh", "ImportedRig", "read_joints"]
 
 _AXES = {"y": ("Y", "-Z"), "z": ("Z", "Y")}  # file up → importer (axis_up, axis_forward)
 
@@ -70,6 +70,30 @@ def check_importable(bvh: Bvh) -> None:
         if pos and len(pos) != 3:
             raise InputError(bvh.path, f"joint {name!r} has {len(pos)} position channel(s); "
                                        f"Blender's BVH importer needs 0 or 3")
+
+
+def with_three_rotation_channels(bvh: Bvh) -> Bvh:
+    """The same motion with 0 or 3 rotation channels per joint (what Blender's importer
+    reads): a rig with 1 or 2 rotation channels on some joint (a hinge) gets all three,
+    the missing ones zero, so ``synth`` and ``blender.render`` accept the same files.
+    Position channels other than the root's 3 cannot be rewritten this way (an error)."""
+    from hpd3d.bvh import from_local
+
+    root = int(np.flatnonzero(bvh.parents < 0)[0])
+    for j, (name, chans) in enumerate(zip(bvh.names, bvh.channels)):
+        pos = [c for c in chans if c.lower().endswith("position")]
+        if pos and (j != root or len(pos) != 3):
+            raise InputError(bvh.path, f"joint {name!r} has {len(pos)} position channel(s); "
+                                       f"Blender's BVH importer needs 0 or 3 (root only)")
+    root_pos = bvh.local_translations()[:, root]
+    order = "ZXY"
+    rot = [c for c in bvh.channels[root] if c.lower().endswith("rotation")]
+    if len(rot) == 3:
+        order = "".join(c[0].upper() for c in rot)
+    out = from_local(bvh.names, bvh.parents, bvh.offsets, bvh.local_rotations(), root_pos,
+                     bvh.frame_time, euler_order=order, is_end=bvh.is_end)
+    out.path = bvh.path
+    return out
 
 
 def import_bvh(path, scale: float, up: str = "y", verbose: bool = False):

@@ -32,9 +32,33 @@ def make_scene(out=SCENE_FILE) -> Path:
     return out
 
 
+USAGE = """python -m blender.make_scene [OUT.blend]
+
+(Re)makes the scene file blender.render opens (default blender/HPD3D.blend): floor, sun,
+an empty Cameras collection and the capsule mannequin on its H36M-17 armature.
+
+Examples:
+  python -m blender.make_scene
+  python -m blender.make_scene out/test_scene.blend
+"""
+
+
 def main(argv=None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    out = make_scene(argv[0] if argv else SCENE_FILE)
+    from hpd3d.errors import InputError, cli_guard
+
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if any(a in ("-h", "--help") for a in argv):
+        print(USAGE.rstrip())
+        return 0
+
+    @cli_guard
+    def _make():
+        if len(argv) > 1 or (argv and (argv[0].startswith("-") or "=" in argv[0]
+                                       or not argv[0].endswith(".blend"))):
+            raise InputError(None, f"arguments {argv}: expected one OUT.blend path (or none)")
+        return make_scene(argv[0] if argv else SCENE_FILE)
+
+    out = _make()
     print(f"make_scene: wrote {out} ({out.stat().st_size / 1024:.0f} KiB, "
           f"Blender {bpy.app.version_string})")
     return 0

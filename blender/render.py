@@ -18,13 +18,16 @@ them as Blender cameras and projects the joints for all cameras at once
 mannequin with the joints and renders, per camera, an H.264 mp4 (and/or PNG frames).
 
 Output in ``out``: ``data_3d_<name>.npz``, ``data_2d_<name>_gt.npz`` (float keypoints,
-``in_frame_2d`` mask), ``camera_intrinsics.txt``, ``camera_extrinsics.txt`` (camera
+``in_frame_2d`` mask, and with ``occlusion=true`` a ``visible_2d`` mask: in frame and not
+hidden by the mannequin's body or the floor, :mod:`blender.occlusion`), ``camera_intrinsics.txt``, ``camera_extrinsics.txt`` (camera
 ``<subject>/<action>/<i>``), ``render_<name>.json`` (config, Blender version, input
 files, seeds, per-file scale/floor/cameras) and ``video/<subject>/<action>/<i>.mp4``
 (``frames/<subject>/<action>/<i>/000001.png`` …). A file that fails (cannot be read or
 imported, rig not mappable, a camera that sees too little, …) is reported and skipped;
 the others are still written (every file complete or absent), then the run lists every
-failure and exits with status 2.
+failure on one line and exits with status 2 (``synth.augment_h36m`` does the same). ``out``
+is the run's own: a non-empty folder is refused unless ``overwrite=true``, and it is
+replaced as a whole (:func:`hpd3d.atomic.atomic_dir`).
 """
 
 from __future__ import annotations
@@ -34,7 +37,6 @@ import json
 import os
 import shutil
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,7 +95,9 @@ def load_config(overrides):
             cfg = compose(config_name="render", overrides=list(overrides))
         OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
     except Exception as e:  # bad override, unknown key, missing value
-        raise InputError(None, f"config: {str(e).strip().splitlines()[0]}") from None
+        from hpd3d.config import config_error
+
+        raise InputError("conf/render.yaml", config_error(e)) from None
     return cfg
 
 
@@ -133,18 +137,6 @@ def select_frames(num_frames: int, frame_time: float, file_fps: float, fps, star
     return idx, rate / stride
 
 
-def _check_writable(out: Path) -> None:
-    from hpd3d.errors import InputError
-
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(prefix=".probe.", dir=out)
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as e:
-        raise InputError(out, f"cannot write the output folder: {e.strerror or e}") from None
-
-
 class _Run:
     """One run over this shard's files."""
 
@@ -170,6 +162,10 @@ class _Run:
             raise InputError(None, f"config: body.height {self.body.height}: need 0 < min ≤ max")
         if cfg.stride < 1 or cfg.start < 0 or (cfg.max_frames is not None and cfg.max_frames < 1):
             raise InputError(None, "config: stride ≥ 1, start ≥ 0 and max_frames ≥ 1 (or null)")
+        if cfg.fps is not None and (isinstance(cfg.fps, bool) or not isinstance(
+                cfg.fps, (int, float)) or not np.isfinite(cfg.fps) or cfg.fps <= 0):
+            raise InputError(None, f"fps={cfg.fps!r}: must be a number > 0 (frames per "
+                                   f"second), or null to keep each file's rate")
         if self.render_on:
             from blender.compat import engine_name
 
@@ -196,9 +192,10 @@ class _Run:
                                            f"data is unavailable: {e}") from None
             if self.camera.distortion_prob > 0 or self.camera.fisheye_prob > 0:
                 raise InputError(None, "config: rendering needs cameras without lens distortion "
-                                       "(camera.distortion_prob=0 camera.fisheye_prob=0): "
-                                       "Blender's cameras cannot distort, and the video must "
-                                       "match the 2D ground truth")
+                                       "(camera=ring|sphere, camera.distortion_prob=0): "
+                                       "Blender's cameras cannot distort (camera=fisheye makes "
+                                       "a dataset only), and the video must match the 2D "
+                                       "ground truth")
         self.shard = parse_shard(cfg.shard)
         scene_file = Path(cfg.scene_file)
         self.scene_file = scene_file if scene_file.is_absolute() else REPO / scene_file
@@ -207,22 +204,33 @@ class _Run:
 
     # ---------------------------------------------------------------- one file
     def process(self, k: int, path: Path, staging: Path):
-        from hpd3d.bvh import load_bvh
+        from hpd3d.bvh import load_bvh, save_bvh
         from hpd3d.camera import in_image, project_many
         from hpd3d.camera_sampling import sample_cameras
         from hpd3d.dataset import Views
         from hpd3d.errors import InputError
         from hpd3d.formats import camera_name
-        from hpd3d.rig import map_rig
-        from tqdm import tqdm
+        from hpd3d.progress import progress
+        from hpd3d.rig import map_rig, standing_height
 
         from blender import scene as sc
-        from blender.bvh_import import check_importable, metres_per_unit, read_joints
+        from blender.bvh_import import (check_importable, metres_per_unit, read_joints,
+                                        with_three_rotation_channels)
 
         cfg, t0 = self.cfg, time.perf_counter()
         bvh = load_bvh(path)
+        if bvh.num_frames == 0:
+            raise InputError(path, "has no motion frames (Frames: 0)")
         rig = map_rig(bvh)
-        check_importable(bvh)
+        import_path = path
+        try:
+            check_importable(bvh)
+        except InputError:  # e.g. 1 rotation channel: the same motion with 3 channels each
+            bvh = with_three_rotation_channels(bvh)
+            check_importable(bvh)
+            staging.mkdir(parents=True, exist_ok=True)
+            import_path = staging / path.name
+            save_bvh(import_path, bvh)
         unit_name, scale = metres_per_unit(bvh, cfg.units, rig)
         frames, fps = select_frames(bvh.num_frames, bvh.frame_time, bvh.fps, cfg.fps,
                                     cfg.start, cfg.stride, cfg.max_frames)
@@ -232,18 +240,18 @@ class _Run:
         subject, action = path.stem.replace("_", "-"), "mocap"
 
         scene = sc.open_scene(self.scene_file)
-        with tqdm(total=len(frames), desc=f"  {path.name}", unit="frame", leave=False,
-                  disable=None) as bar:
-            rig_xyz = read_joints(path, bvh, scale, frames, cfg.up, cfg.verbose, bar)
+        with progress(total=len(frames), desc=f"  {path.name}", unit="frame",
+                      leave=False) as bar:
+            rig_xyz = read_joints(import_path, bvh, scale, frames, cfg.up, cfg.verbose, bar)
         x = rig.apply(rig_xyz)
         floor_z = float(rig_xyz[..., 2].min())  # the lowest joint of the whole rig, any frame
 
         rng = np.random.default_rng([int(cfg.seed), k])
-        rest = bvh.rest_positions() * scale
-        up_file = 1 if cfg.up == "y" else 2
-        actor_height = float(rig.apply(rest)[10, up_file] - rest[:, up_file].min())
+        actor_height, height_from = standing_height(bvh, rig, cfg.up)
+        actor_height *= scale
         if not actor_height > 0:
-            raise InputError(path, "rest pose has no height (head top not above the feet)")
+            raise InputError(path, f"the actor has no height (head top not above the feet, "
+                                   f"measured in the {height_from})")
         if self.body_on:
             height = float(rng.uniform(*self.body.height))
             s = height / actor_height
@@ -252,7 +260,7 @@ class _Run:
         ground = np.array([x[:, 0, 0].mean(), x[:, 0, 1].mean(), floor_z])
         x = ground + s * (x - ground)
 
-        cams, fractions = sample_cameras(rng, self.camera, x)
+        cams, fractions = sample_cameras(rng, self.camera, x, floor=floor_z)
         uv, depth = project_many(x, cams, return_depth=True)
         inside = in_image(uv, cams, depth)
         per_cam = inside.mean(axis=(1, 2))
@@ -268,14 +276,25 @@ class _Run:
                 raise InputError(path, f"camera cannot be made in Blender: {e}") from None
             cam_objs = []
 
+        visible = None
+        if self.render_on or cfg.occlusion:  # the mannequin, posed as the labels say
+            sc.set_floor(floor_z)
+            sc.fit_mannequin(x, height)
+            sc.drive_mannequin(x)
+        if cfg.occlusion:  # in frame AND not hidden by the body or the floor
+            from blender.occlusion import hidden_joints
+
+            hidden = hidden_joints(scene, cams, x, floor_z if self.render.floor else None,
+                                   progress=lambda it: progress(
+                                       it, desc=f"  occlusion {path.name}", unit="frame",
+                                       leave=False))
+            visible = inside & ~hidden
         videos, frame_dirs = [], []
         anny, floor_render = None, None
         if self.render_on:
             r = self.render
             sc.setup_render(scene, r.engine, r.samples, r.transparent, r.floor, fps, r.aa,
                             r.shadows)
-            sc.fit_mannequin(x, height)
-            sc.drive_mannequin(x)
             if r.subject == "anny":  # own stream: the cameras stay those of the mannequin run
                 prng = np.random.default_rng([int(cfg.seed), k, 1])
                 pheno = {n: float(prng.uniform(*getattr(r, f"anny_{n}")))
@@ -288,8 +307,8 @@ class _Run:
             else:
                 floor_render = floor_z
             sc.set_floor(floor_render)
-            for c, obj in enumerate(tqdm(cam_objs, desc=f"  render {path.name}", unit="cam",
-                                         leave=False, disable=None)):
+            for c, obj in enumerate(progress(cam_objs, desc=f"  render {path.name}",
+                                             unit="cam", leave=False)):
                 rel = Path(camera_name(subject, action, c))
                 video = Path("video") / rel.with_suffix(".mp4") if r.video else None
                 fdir = Path("frames") / rel if r.frames else None
@@ -305,23 +324,27 @@ class _Run:
             "source_frames": frames.tolist(), "source_frame_count": bvh.num_frames,
             "units": unit_name, "metres_per_unit": scale,
             "rig": dict(zip(_h36m_names(), rig.sources)),
-            "actor_height_m": actor_height, "height_m": height, "body_scale": s,
+            "actor_height_m": actor_height, "actor_height_from": height_from,
+            "height_m": height, "body_scale": s,
             "ground_point": ground.tolist(), "floor_z": floor_z,
             "cameras": [camera_name(subject, action, c) for c in range(len(cams))],
-            "in_frame": per_cam.tolist(), "videos": videos, "frame_dirs": frame_dirs,
+            "in_frame": per_cam.tolist(),
+            "visible": None if visible is None else visible.mean(axis=(1, 2)).tolist(),
+            "videos": videos, "frame_dirs": frame_dirs,
             "subject_body": self.render.subject if self.render_on else None,
             "anny_phenotype": anny, "floor_render_z": floor_render,
             "seconds": round(time.perf_counter() - t0, 3),
         }
-        return subject, action, x, Views(cams, uv, inside, fractions), record
+        return subject, action, x, Views(cams, uv, inside, fractions, visible=visible), record
 
     # ---------------------------------------------------------------- the run
     def run(self) -> Path:
         import bpy
-        from tqdm import tqdm
 
+        from hpd3d import atomic
         from hpd3d.dataset import Dataset
-        from hpd3d.errors import InputError
+        from hpd3d.errors import InputError, failed_inputs_error
+        from hpd3d.progress import progress
 
         cfg, t0 = self.cfg, time.perf_counter()
         shard_i, shard_n = self.shard
@@ -332,52 +355,52 @@ class _Run:
                                         f"(only {len(paths)} in all)")
         name = cfg.name if shard_n == 1 else f"{cfg.name}-{shard_i}of{shard_n}"
         out = Path(cfg.out) if shard_n == 1 else Path(cfg.out) / f"shard-{shard_i}of{shard_n}"
-        _check_writable(out)
+        overwrite = bool(cfg.get("overwrite"))
+        atomic.check_out_dir(out, overwrite)  # before the work
 
-        ds, records, failures = Dataset(), [], []
-        staging = Path(tempfile.mkdtemp(prefix=f".render-{name}.", dir=out))
-        try:
-            for k, path in tqdm(mine, desc=f"blender.render {name}", unit="file", disable=None):
+        ds, records, failures, taken = Dataset(), [], [], {}
+        with atomic.atomic_dir(out, overwrite) as tmp:  # the whole folder, or nothing
+            staging = tmp / ".staging"
+            for k, path in progress(mine, desc=f"blender.render {name}", unit="file"):
                 part = staging / f"{k}"
                 try:
-                    subject, action, x, views, rec = self.process(k, path, part)
-                    if action in ds.positions_3d.get(subject, {}):
+                    subject = path.stem.replace("_", "-")
+                    if subject in taken:
                         raise InputError(path, f"subject {subject!r} is already taken by "
-                                               f"another input file with the same name")
+                                               f"another input file ({taken[subject]}); "
+                                               f"rename one")
+                    subject, action, x, views, rec = self.process(k, path, part)
                     ds.add(subject, action, x, views)
                     records.append(rec)
+                    taken[subject] = path
                 except InputError as e:
-                    failures.append({"file": str(path), "reason": e.problem})
+                    failures.append((str(path), e.problem))
                     shutil.rmtree(part, ignore_errors=True)
                 except Exception as e:  # noqa: BLE001 - a folder run carries on past any bad file
-                    failures.append({"file": str(path), "reason": f"{type(e).__name__}: {e}"})
+                    failures.append((str(path), f"{type(e).__name__}: {e}"))
                     shutil.rmtree(part, ignore_errors=True)
-            files = []
-            if records:
-                files = ds.write(out, name)
-                for rec in records:
-                    part = staging / f"{rec['index']}"
-                    for rel in rec["videos"] + rec["frame_dirs"]:
-                        dest = out / rel
-                        dest.parent.mkdir(parents=True, exist_ok=True)
-                        if dest.is_dir():
-                            shutil.rmtree(dest)
-                        os.replace(part / rel, dest)
-                record = {
-                    "tool": "blender.render", "blender_version": bpy.app.version_string,
-                    "bpy_module": not bpy.app.binary_path, "name": name,
-                    "shard": f"{shard_i}/{shard_n}", "seed": int(cfg.seed),
-                    "input": str(cfg.input), "input_files": [str(p) for _, p in mine],
-                    "config": self.plain, "sequences": records, "failures": failures,
-                    "seconds": round(time.perf_counter() - t0, 3),
-                }
-                from hpd3d import atomic
-
-                rec_path = out / f"render_{name}.json"
-                atomic.write_text(rec_path, _json(record))
-                files.append(rec_path)
-        finally:
+            if not records:  # nothing to write: the old folder stays as it was
+                raise failed_inputs_error(cfg.input, failures, len(mine))
+            files = ds.write(tmp, name)
+            for rec in records:
+                part = staging / f"{rec['index']}"
+                for rel in rec["videos"] + rec["frame_dirs"]:
+                    dest = tmp / rel
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(part / rel, dest)
             shutil.rmtree(staging, ignore_errors=True)
+            record = {
+                "tool": "blender.render", "blender_version": bpy.app.version_string,
+                "bpy_module": not bpy.app.binary_path, "name": name,
+                "shard": f"{shard_i}/{shard_n}", "seed": int(cfg.seed),
+                "input": str(cfg.input), "input_files": [str(p) for _, p in mine],
+                "config": self.plain, "sequences": records,
+                "failures": [{"file": f, "reason": r} for f, r in failures],
+                "seconds": round(time.perf_counter() - t0, 3),
+            }
+            rec_path = tmp / f"render_{name}.json"
+            atomic.write_text(rec_path, _json(record))
+            files.append(rec_path)
 
         n_frames = sum(r["frames"] for r in records)
         n_cams = sum(len(r["cameras"]) for r in records)
@@ -386,14 +409,11 @@ class _Run:
               f"{n_cams} cameras, {sum(r['frames'] * len(r['cameras']) for r in records)} 2D "
               f"poses, {n_videos} videos, {time.perf_counter() - t0:.1f} s "
               f"(Blender {bpy.app.version_string})")
-        if files:
-            extra = "".join(f", {d}/" for d, on in (("video", n_videos), ("frames", any(
-                r["frame_dirs"] for r in records))) if on)
-            print(f"blender.render: wrote {out}/ ({', '.join(f.name for f in files)}{extra})")
+        extra = "".join(f", {d}/" for d, on in (("video", n_videos), ("frames", any(
+            r["frame_dirs"] for r in records))) if on)
+        print(f"blender.render: wrote {out}/ ({', '.join(f.name for f in files)}{extra})")
         if failures:
-            lines = "\n".join(f"  {f['file']}: {f['reason']}" for f in failures)
-            raise InputError(None, f"{len(failures)} of {len(mine)} input files failed"
-                                   f"{' (nothing written)' if not records else ''}:\n{lines}")
+            raise failed_inputs_error(cfg.input, failures, len(mine), out)
         return out
 
 
@@ -420,9 +440,16 @@ def main(overrides=None) -> int:
     """Entry point; ``overrides`` default to the command line (after ``--`` if present)."""
     from hpd3d.errors import cli_guard
 
+    args = list(_args() if overrides is None else overrides)
+    if any(a in ("--help", "-h") for a in args):
+        from hpd3d.config import print_help
+
+        print_help("render", [a for a in args if a not in ("--help", "-h")])
+        return 0
+
     @cli_guard
     def _main():
-        run(load_config(_args() if overrides is None else overrides))
+        run(load_config(args))
 
     _main()
     return 0

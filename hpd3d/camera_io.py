@@ -23,7 +23,7 @@ import numpy as np
 
 from hpd3d.atomic import write_text
 from hpd3d.camera import DIST_NAMES, MODELS, Camera
-from hpd3d.errors import InputError
+from hpd3d.errors import InputError, reason
 
 INTRINSICS_FILE = "camera_intrinsics.txt"
 EXTRINSICS_FILE = "camera_extrinsics.txt"
@@ -87,7 +87,7 @@ def _rows(path: Path):
     try:
         text = path.read_text()
     except (OSError, UnicodeDecodeError) as e:
-        raise InputError(path, f"cannot read: {e}") from None
+        raise InputError(path, f"cannot read: {reason(e)}") from None
     for i, line in enumerate(text.splitlines(), 1):
         s = line.strip()
         if s and not s.startswith("#"):

@@ -43,6 +43,7 @@ class CameraConfig:
     fisheye_k: tuple = ((-0.05, 0.05), (-0.01, 0.01), (-0.005, 0.005), (-0.002, 0.002))
     min_in_frame: float = 0.9  # required fraction of keypoints inside the image
     min_clearance: float = 0.5  # metres from the camera centre to every joint
+    min_height: float = 0.3  # metres: every camera centre at least this far above the floor
     tries: int = 64
     extra: dict = field(default_factory=dict)
 
@@ -68,6 +69,9 @@ class CameraConfig:
         if self.distance[0] <= self.min_clearance:
             raise ValueError(f"{where}.distance: min {self.distance[0]} m puts the camera "
                              f"inside the body (min_clearance {self.min_clearance} m)")
+        if not self.min_height >= 0:
+            raise ValueError(f"{where}.min_height: must be ≥ 0 (metres above the floor), "
+                             f"got {self.min_height}")
         if self.sensor_mm <= 0 or not self.resolutions:
             raise ValueError(f"{where}: sensor_mm must be > 0 and resolutions non-empty")
         for w, h in self.resolutions:
@@ -79,18 +83,29 @@ class CameraConfig:
 
 
 def _candidates(rng: np.random.Generator, cfg: CameraConfig, target: np.ndarray, slot: int,
-                n: int, names: str) -> list[Camera]:
-    """``n`` candidate cameras for ring slot ``slot``."""
+                n: int, names: str, floor: float = -np.inf) -> list[Camera]:
+    """``n`` candidate cameras for ring slot ``slot``, every centre at least
+    ``cfg.min_height`` above ``floor`` (world z): each candidate's elevation range is cut
+    from below where the camera would sit lower (raised to the lowest allowed elevation
+    when even the top of the range is too low)."""
     if cfg.layout == "ring":
         az0 = 2 * np.pi * slot / cfg.count
         az = az0 + np.radians(rng.uniform(-1, 1, n) * cfg.azimuth_jitter_deg)
-        el = np.radians(rng.uniform(*cfg.elevation_deg, n))
     else:  # uniform on the sphere band between the elevation limits
         az = rng.uniform(0, 2 * np.pi, n)
-        s0, s1 = np.sin(np.radians(cfg.elevation_deg))
-        el = np.arcsin(rng.uniform(s0, s1, n))
+    u = rng.random(n)  # where in the (cut) elevation range
     dist = rng.uniform(*cfg.distance, n)
     look = target + rng.uniform(-1, 1, (n, 3)) * cfg.look_at_jitter
+    # sin(elevation) ≥ s_min keeps the centre look_z + dist·sin(el) at floor + min_height
+    s_min = np.clip((floor + cfg.min_height - look[:, 2]) / dist, -1.0, 1.0)
+    s0, s1 = np.sin(np.radians(cfg.elevation_deg))
+    if cfg.layout == "ring":  # uniform in elevation
+        lo, hi = np.radians(cfg.elevation_deg)
+        lo = np.maximum(lo, np.arcsin(s_min))
+        el = np.where(lo <= hi, lo + (hi - lo) * u, lo)
+    else:  # uniform in sin(elevation): uniform on the sphere band
+        lo = np.maximum(s0, s_min)
+        el = np.arcsin(np.where(lo <= s1, lo + (s1 - lo) * u, lo))
     centre = look + dist[:, None] * np.stack(
         [np.cos(el) * np.cos(az), np.cos(el) * np.sin(az), np.sin(el)], axis=-1)
     R = look_at(centre, look, roll=np.radians(rng.uniform(*cfg.roll_deg, n)))
@@ -115,20 +130,25 @@ def _candidates(rng: np.random.Generator, cfg: CameraConfig, target: np.ndarray,
 
 
 def sample_cameras(rng: np.random.Generator, cfg: CameraConfig, seq: np.ndarray,
-                   name: str = "cam", check_every: int = 5) -> tuple[list[Camera], np.ndarray]:
+                   name: str = "cam", check_every: int = 5,
+                   floor: float | None = None) -> tuple[list[Camera], np.ndarray]:
     """``cfg.count`` cameras for sequence ``seq`` (T, J, 3) and each one's in-frame fraction.
+
+    Every camera centre lies at least ``cfg.min_height`` above ``floor`` (world z; default
+    the lowest joint of the whole sequence): no camera looks up from under the ground.
 
     Candidates are checked on every ``check_every``-th frame; a camera that qualifies
     nowhere among ``cfg.tries`` candidates is replaced by the best one found (its fraction
     is returned, so the caller can report or require it).
     """
     target = seq[:, 0].mean(axis=0) + np.array([0.0, 0.0, cfg.target_height])
+    floor = float(seq[..., 2].min()) if floor is None else float(floor)
     probe = seq[::check_every]
     cams, fractions = [], []
     for slot in range(cfg.count):
         best, best_frac = None, -np.inf
         for start in range(0, cfg.tries, 8):  # candidates in small batches, stop when found
-            cands = _candidates(rng, cfg, target, slot, min(8, cfg.tries - start), name)
+            cands = _candidates(rng, cfg, target, slot, min(8, cfg.tries - start), name, floor)
             uv, depth = project_many(probe, cands, return_depth=True)
             centres = np.stack([c.C for c in cands])
             clear = np.linalg.norm(probe[None] - centres[:, None, None], axis=-1).min(axis=(1, 2))

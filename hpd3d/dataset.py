@@ -37,6 +37,7 @@ class Views:
     fraction: np.ndarray  # (C,) in-frame fraction at sampling time
     uv_noisy: np.ndarray | None = None  # (C, T, J, 2)
     confidence: np.ndarray | None = None  # (C, T, J)
+    visible: np.ndarray | None = None  # (C, T, J) bool: in frame and not hidden (renders)
 
 
 @dataclass
@@ -47,6 +48,7 @@ class Dataset:
     noisy_2d: dict = field(default_factory=dict)
     confidence: dict = field(default_factory=dict)
     cameras: dict = field(default_factory=dict)  # subject → action → [Camera]
+    visible: dict = field(default_factory=dict)  # same nesting as in_frame, when known
 
     def add(self, subject: str, action: str, seq: np.ndarray, views) -> None:
         for d in (self.positions_3d, self.positions_2d, self.in_frame, self.noisy_2d,
@@ -57,6 +59,8 @@ class Dataset:
         self.positions_3d[subject][action] = seq.astype(np.float32)
         self.positions_2d[subject][action] = list(views.uv)
         self.in_frame[subject][action] = list(views.in_frame)
+        if getattr(views, "visible", None) is not None:
+            self.visible.setdefault(subject, {})[action] = list(views.visible)
         if views.uv_noisy is not None:
             self.noisy_2d[subject][action] = list(views.uv_noisy)
             self.confidence[subject][action] = list(views.confidence)
@@ -74,7 +78,7 @@ class Dataset:
                 if action in self.positions_3d.get(subject, {}):
                     raise ValueError(f"sequence {subject}/{action} is in two inputs")
         for name in ("positions_3d", "positions_2d", "in_frame", "noisy_2d", "confidence",
-                     "cameras"):
+                     "cameras", "visible"):
             mine, theirs = getattr(self, name), getattr(other, name)
             for subject, acts in theirs.items():
                 mine.setdefault(subject, {}).update(acts)
@@ -100,7 +104,10 @@ class Dataset:
         try:
             files = [tmp / f"data_3d_{name}.npz", tmp / f"data_2d_{name}_gt.npz"]
             save_3d(files[0], self.positions_3d)
-            save_2d(files[1], self.positions_2d, self.metadata(), {"in_frame_2d": self.in_frame})
+            masks = {"in_frame_2d": self.in_frame}
+            if any(self.visible.values()):
+                masks["visible_2d"] = self.visible
+            save_2d(files[1], self.positions_2d, self.metadata(), masks)
             if any(self.noisy_2d.values()):
                 files.append(tmp / f"data_2d_{name}_noisy.npz")
                 save_2d(files[-1], self.noisy_2d, self.metadata(),
@@ -153,6 +160,7 @@ def read_dataset(folder: Path, name: str) -> Dataset:
     ds = Dataset(positions_3d=load_3d(folder / f"data_3d_{name}.npz"))
     ds.positions_2d, _, extras = load_2d(folder / f"data_2d_{name}_gt.npz")
     ds.in_frame = extras.get("in_frame_2d", {})
+    ds.visible = extras.get("visible_2d", {})
     noisy = folder / f"data_2d_{name}_noisy.npz"
     if noisy.exists():
         ds.noisy_2d, _, extras = load_2d(noisy)

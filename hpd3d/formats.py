@@ -52,7 +52,7 @@ from pathlib import Path
 import numpy as np
 
 from .atomic import savez, write_bytes
-from .errors import InputError
+from .errors import InputError, reason
 
 __all__ = [
     "save_3d", "load_3d", "save_2d", "load_2d",
@@ -120,7 +120,7 @@ class _Npz:
         try:
             self.zip = zipfile.ZipFile(self.path)
         except (zipfile.BadZipFile, OSError) as e:
-            raise InputError(self.path, f"not a readable npz archive: {e}") from None
+            raise InputError(self.path, f"not a readable npz archive: {reason(e)}") from None
         self.keys = [n[:-4] for n in self.zip.namelist() if n.endswith(".npy")]
 
     def close(self):
@@ -573,7 +573,7 @@ def load_mmpose_cameras(path) -> dict:
         with open(path, "rb") as f:
             data = _unpickle(path, f)
     except OSError as e:
-        raise InputError(path, f"cannot read: {e}") from None
+        raise InputError(path, f"cannot read: {reason(e)}") from None
     return _check_cameras(path, data, strict=True)
 
 

@@ -22,7 +22,8 @@ How each H36M-17 joint is made (``RigMap.interpolated`` lists the derived ones):
 - neck/nose (9): the ``Head`` joint (the head's pivot: what H36M's nose joint is closest
   to on a mocap rig).
 - head top (10): a ``HeadTop``/``HeadTop_End``/``Head_End``/``HeadNub`` joint below the head, else the
-  head's End Site; else extrapolated ``head + k·(head − thorax)`` with
+  head's End Site (either only when it lies away from the head: a zero-length End Site is
+  no head top); else extrapolated ``head + k·(head − thorax)`` with
   ``k = HEAD_TOP_RATIO = 1.0`` (Human3.6M's own skeleton has thorax→nose ≈ 121 mm and
   nose→head-top ≈ 115 mm) — interpolated.
 - pelvis (0): midpoint of the two hips — always derived. spine (7): midpoint of pelvis
@@ -57,7 +58,8 @@ from hpd3d.skeleton import H36M
 
 __all__ = [
     "ROLE_PATTERNS", "UNIT_SCALES", "REST_SPAN_M", "HEAD_TOP_RATIO", "Y_UP_TO_Z_UP",
-    "RigMap", "split_name", "map_rig", "detect_units", "y_up_to_z_up", "to_h36m",
+    "RigMap", "split_name", "map_rig", "detect_units", "standing_height", "y_up_to_z_up",
+    "to_h36m",
 ]
 
 # --------------------------------------------------------------------- the table
@@ -188,10 +190,18 @@ def map_rig(bvh: Bvh) -> RigMap:
     for role in ("thorax", "head"):
         found[(role, None)] = find(role, None, None)
     head = found[("head", None)]
-    head_top = find("head_top", None, head) if head is not None else None
-    if head_top is None and head is not None:
-        ends = [j for j in range(J) if bvh.is_end[j] and parents[j] == head]
-        head_top = ends[0] if ends else None
+    head_top = None
+    if head is not None:  # a head top that sits on the head (zero length) is no head top
+        rest = bvh.rest_positions()
+        tol = 1e-3 * float(np.ptp(rest, axis=0).max() or 1.0)
+
+        def apart(j):
+            return j is not None and np.linalg.norm(rest[j] - rest[head]) > tol
+
+        head_top = find("head_top", None, head)
+        if not apart(head_top):
+            ends = [j for j in range(J) if bvh.is_end[j] and parents[j] == head and apart(j)]
+            head_top = ends[0] if ends else None
 
     side_name = {"L": "left", "R": "right"}
     missing = [f"{side_name[s]} {r}" for s in ("L", "R") for r in SIDED if found[(r, s)] is None]
@@ -268,6 +278,32 @@ def rest_span(bvh: Bvh, rig: RigMap | None = None) -> float:
 
     leg = (d(1, 2) + d(2, 3) + d(4, 5) + d(5, 6)) / 2
     return leg + d(0, 8) + d(8, 9) + d(9, 10)
+
+
+UPRIGHT_COS = math.cos(math.radians(30.0))
+
+
+def standing_height(bvh: Bvh, rig: RigMap | None = None, up: str = "y") -> tuple[float, str]:
+    """``(height in file units, how it was measured)``: the head top (joint 10) above the
+    lowest joint of the rig, standing.
+
+    In the rest pose when that pose is upright (pelvis → neck within 30° of the file's up
+    axis); else (a rig modelled lying down, e.g. spine offsets along +X, stood up by its
+    root rotation) from the motion: per frame after forward kinematics, then the 90th
+    percentile over frames (standing frames, not crouches)."""
+    if up not in ("y", "z"):
+        raise ValueError(f"up must be 'y' or 'z', got {up!r}")
+    rig = rig or map_rig(bvh)
+    ax = 1 if up == "y" else 2
+    rest = bvh.rest_positions()
+    h = rig.apply(rest)
+    spine = h[9] - h[0]
+    n = float(np.linalg.norm(spine))
+    if n > 0 and spine[ax] / n >= UPRIGHT_COS:
+        return float(h[10, ax] - rest[:, ax].min()), "rest pose"
+    pos = bvh.fk()
+    per_frame = rig.apply(pos)[:, 10, ax] - pos[..., ax].min(axis=1)
+    return float(np.percentile(per_frame, 90)), "motion (rest pose not upright)"
 
 
 def detect_units(bvh: Bvh, rig: RigMap | None = None) -> tuple[str, float]:

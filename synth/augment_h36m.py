@@ -14,15 +14,15 @@ import sys
 import time
 from pathlib import Path
 
-import hydra
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
-from tqdm import tqdm
 
+from hpd3d.atomic import atomic_dir, check_out_dir
 from hpd3d.camera_sampling import CameraConfig
-from hpd3d.config import from_section, parse_shard
+from hpd3d.config import from_section, hydra_main, parse_shard
 from hpd3d.dataset import Dataset
-from hpd3d.errors import InputError, cli_guard
+from hpd3d.errors import InputError, failed_inputs_error
+from hpd3d.progress import progress
 from hpd3d.noise import NoiseModel
 
 from .augment import (AugmentConfig, BodyConfig, JointsConfig, KneeConfig, augment_3d,
@@ -47,21 +47,45 @@ def build_config(cfg: DictConfig) -> AugmentConfig:
     return aug
 
 
-def run(cfg: DictConfig) -> Path:
-    t0 = time.perf_counter()
+def check(cfg: DictConfig) -> tuple[AugmentConfig, int, int, Path]:
+    """The whole configuration and the output folder, before any work."""
     aug = build_config(cfg)
     shard_i, shard_n = parse_shard(cfg.shard)
     if cfg.format not in ("videopose3d", "mmpose"):
         raise InputError(None, f"format={cfg.format!r}: 'videopose3d' or 'mmpose'")
-    if cfg.repeats < 1 or cfg.stride < 1:
-        raise InputError(None, "repeats and stride must be ≥ 1")
-    seqs = load_inputs(cfg.input, cfg.fps, cfg.procedural.clips, cfg.procedural.seed)
+    if cfg.format == "mmpose" and aug.camera.fisheye_prob > 0:
+        raise InputError(None, "format=mmpose with fisheye cameras: MMPose's camera files "
+                               "(cameras.pkl) have no fisheye model; use format=videopose3d "
+                               "or camera.fisheye_prob=0")
+    for key in ("repeats", "stride", "procedural.clips"):
+        v = OmegaConf.select(cfg, key)
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise InputError(None, f"{key}={v!r}: must be an integer ≥ 1")
+    fps = cfg.fps
+    if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not np.isfinite(fps) \
+            or fps <= 0:
+        raise InputError(None, f"fps={fps!r}: must be a number > 0 (frames per second)")
+    if not str(cfg.name) or "/" in str(cfg.name):
+        raise InputError(None, f"name={cfg.name!r}: must be a plain file-name part")
+    out_dir = Path(cfg.out) if shard_n == 1 else Path(cfg.out) / f"shard-{shard_i}of{shard_n}"
+    check_out_dir(out_dir, bool(cfg.overwrite))
+    return aug, shard_i, shard_n, out_dir
+
+
+def run(cfg: DictConfig) -> Path:
+    t0 = time.perf_counter()
+    aug, shard_i, shard_n, out_dir = check(cfg)
+    failures: list[tuple[str, str]] = []
+    seqs = load_inputs(cfg.input, cfg.fps, cfg.procedural.clips, cfg.procedural.seed, failures)
+    n_files = len(seqs) + len(failures)
+    if not seqs:
+        raise failed_inputs_error(cfg.input, failures, n_files)
     name = cfg.name if shard_n == 1 else f"{cfg.name}-{shard_i}of{shard_n}"
     jobs = [(k, r) for k in range(len(seqs)) for r in range(cfg.repeats)]
     mine = jobs[shard_i::shard_n]
 
     ds, before, fractions = Dataset(), [], []
-    for k, r in tqdm(mine, desc=f"augment {name}", unit="seq", disable=None):
+    for k, r in progress(mine, desc=f"augment {name}", unit="seq"):
         subject, action, seq = seqs[k]
         seq = seq[:: cfg.stride]
         rng = np.random.default_rng([cfg.seed, k, r])  # the same for any shard count
@@ -77,24 +101,25 @@ def run(cfg: DictConfig) -> Path:
     if in_frame < cfg.require_in_frame:
         raise InputError(None, f"in-frame keypoint fraction {in_frame:.3f} < "
                                f"require_in_frame={cfg.require_in_frame}; widen the cameras")
-    out_dir = Path(cfg.out) if shard_n == 1 else Path(cfg.out) / f"shard-{shard_i}of{shard_n}"
-    files = ds.write(out_dir, name, mmpose=cfg.format == "mmpose")
-    if cfg.plots:
-        from .plots import coverage_plots
+    with atomic_dir(out_dir, bool(cfg.overwrite)) as tmp:  # the whole folder, or nothing
+        files = ds.write(tmp, name, mmpose=cfg.format == "mmpose")
+        if cfg.plots:
+            from .plots import coverage_plots
 
-        files += coverage_plots(np.concatenate(before), np.concatenate(
-            [a for acts in ds.positions_3d.values() for a in acts.values()]),
-            ds.camera_list(), out_dir, name)
+            files += coverage_plots(np.concatenate(before), np.concatenate(
+                [a for acts in ds.positions_3d.values() for a in acts.values()]),
+                ds.camera_list(), tmp, name)
     n_cams = len(ds.camera_list())
     print(f"augment_h36m: {len(mine)} sequences, {ds.num_frames} frames, {n_cams} cameras "
           f"({ds.num_frames * aug.camera.count} 2D poses), in-frame keypoints "
           f"{in_frame:.1%}, {time.perf_counter() - t0:.1f} s")
     print(f"augment_h36m: wrote {out_dir}/ ({', '.join(f.name for f in files)})")
+    if failures:
+        raise failed_inputs_error(cfg.input, failures, n_files, out_dir)
     return out_dir
 
 
-@hydra.main(version_base="1.3", config_path="../conf", config_name="augment_h36m")
-@cli_guard
+@hydra_main("augment_h36m")
 def main(cfg: DictConfig) -> None:
     run(cfg)
 

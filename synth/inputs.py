@@ -49,22 +49,39 @@ def bvh_paths(spec: str) -> list[Path]:
     return paths
 
 
-def from_bvh(spec: str, fps: float | None = None) -> list[Sequence]:
+def from_bvh(spec: str, fps: float | None = None, failures: list | None = None) -> list[Sequence]:
     """Each BVH file becomes subject = file stem, action = ``mocap`` (resampled to
-    ``fps`` by nearest frame when given)."""
+    ``fps`` by nearest frame when given). With a ``failures`` list, a bad file (unreadable,
+    no frames, rig not mappable, a name already taken) is skipped and listed there as
+    ``(path, problem)``, as ``blender.render`` does; without, it raises."""
     from hpd3d.bvh import load_bvh
     from hpd3d.rig import to_h36m
 
-    out = []
+    out, taken = [], {}
     for path in bvh_paths(spec):
-        bvh = load_bvh(path)
-        seq = to_h36m(bvh)
+        subject = path.stem.replace("_", "-")
+        try:
+            if subject in taken:
+                raise InputError(path, f"subject {subject!r} is already taken by another "
+                                       f"input file ({taken[subject]}); rename one")
+            bvh = load_bvh(path)
+            if bvh.num_frames == 0:
+                raise InputError(path, "has no motion frames (Frames: 0)")
+            seq = to_h36m(bvh)
+            if not np.isfinite(seq).all():
+                raise InputError(path, "NaN or infinite joint positions")
+        except InputError as e:
+            if failures is None:
+                raise
+            failures.append((str(path), e.problem))
+            continue
+        taken[subject] = path
         if fps:
             n = max(1, int(round(bvh.num_frames * bvh.frame_time * fps)))
             idx = np.minimum(np.round(np.arange(n) / fps / bvh.frame_time).astype(int),
                              bvh.num_frames - 1)
             seq = seq[idx]
-        out.append((path.stem.replace("_", "-"), "mocap", seq))
+        out.append((subject, "mocap", seq))
     return out
 
 
@@ -76,13 +93,16 @@ def procedural(clips: int, seed: int, fps: float) -> list[Sequence]:
             for s in sorted(data) for a in sorted(data[s])]
 
 
-def load_inputs(spec, fps: float, clips: int, seed: int) -> list[Sequence]:
+def load_inputs(spec, fps: float, clips: int, seed: int,
+                failures: list | None = None) -> list[Sequence]:
+    """The sequences of ``spec``; bad BVH files go to ``failures`` when given (see
+    :func:`from_bvh`)."""
     if spec is None or str(spec) in ("", "procedural", "None"):
         seqs = procedural(clips, seed, fps)
     elif str(spec).endswith(".npz"):
         seqs = from_npz(spec)
     else:
-        seqs = from_bvh(str(spec), fps)
+        seqs = from_bvh(str(spec), fps, failures)
     for subject, action, seq in seqs:
         if not np.isfinite(seq).all():
             raise InputError(spec, f"{subject}/{action}: NaN or infinite joint positions")

@@ -4,7 +4,8 @@
 
 Writes ``<out>/data_3d_<name>.npz`` (VideoPose3D), ``<out>/motions_<name>.npz`` (joint
 angles, headings, root paths and bodies; ``tracks=false`` skips it) and, with ``bvh=true``,
-``<out>/bvh_<name>/<subject>_<action>.bvh``. Every file is written atomically after all
+``<out>/bvh_<name>/<subject>_<action>.bvh``. The folder ``out`` is the run's own: a
+non-empty one is refused unless ``overwrite=true``, and it is replaced as a whole after all
 clips are generated; a bad setting (``clips`` ≤ 0, an unknown motion, min > max …) is one
 line on stderr, exit status 2, and nothing written. See :mod:`synth.library`.
 """
@@ -14,11 +15,12 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import hydra
 from omegaconf import DictConfig, ListConfig
-from tqdm import tqdm
 
-from hpd3d.errors import InputError, cli_guard
+from hpd3d.atomic import atomic_dir, check_out_dir
+from hpd3d.config import hydra_main
+from hpd3d.errors import InputError
+from hpd3d.progress import progress
 
 from . import library
 from .motions import MOTIONS
@@ -47,24 +49,24 @@ def run(cfg: DictConfig) -> dict:
         raise InputError("seed", f"must be a non-negative integer, got {cfg.seed!r}")
     if not str(cfg.name) or "/" in str(cfg.name):
         raise InputError("name", f"must be a plain file-name part, got {cfg.name!r}")
-    out = Path(str(cfg.out))
-    if out.exists() and not out.is_dir():
-        raise InputError(out, "exists and is not a folder")
+    out = check_out_dir(Path(str(cfg.out)), bool(cfg.overwrite))
 
     t0 = time.perf_counter()
     lib = library.generate(int(cfg.clips), seed=int(cfg.seed), fps=float(cfg.fps),
                            motions=motions, duration=duration,
                            clips_per_subject=int(cfg.clips_per_subject), height_range=height,
-                           progress=lambda it: tqdm(it, desc="motions", unit="clip"))
-    written = [out / f"data_3d_{cfg.name}.npz"]
-    library.save_npz(lib, written[0])
-    if cfg.tracks:
-        written.append(out / f"motions_{cfg.name}.npz")
-        library.save_tracks(lib, written[-1])
-    if cfg.bvh:
-        written.append(out / f"bvh_{cfg.name}")
-        library.save_bvh_dir(lib, written[-1], units=str(cfg.bvh_units),
-                             progress=lambda it: tqdm(it, desc="bvh", unit="file"))
+                           progress=lambda it: progress(it, desc="motions", unit="clip"))
+    names = [f"data_3d_{cfg.name}.npz"]
+    with atomic_dir(out, bool(cfg.overwrite)) as tmp:  # the whole folder, or nothing
+        library.save_npz(lib, tmp / names[0])
+        if cfg.tracks:
+            names.append(f"motions_{cfg.name}.npz")
+            library.save_tracks(lib, tmp / names[-1])
+        if cfg.bvh:
+            names.append(f"bvh_{cfg.name}")
+            library.save_bvh_dir(lib, tmp / names[-1], units=str(cfg.bvh_units),
+                                 progress=lambda it: progress(it, desc="bvh", unit="file"))
+    written = [out / n for n in names]
     s = lib.summary()
     s["wall_seconds"] = time.perf_counter() - t0
     s["written"] = [str(p) for p in written]
@@ -77,8 +79,7 @@ def run(cfg: DictConfig) -> dict:
     return s
 
 
-@hydra.main(version_base="1.3", config_path="../conf", config_name="make_motions")
-@cli_guard
+@hydra_main("make_motions")
 def main(cfg: DictConfig) -> None:
     run(cfg)
 

@@ -13,10 +13,11 @@ import re
 import sys
 from pathlib import Path
 
-import hydra
 from omegaconf import DictConfig
 
-from hpd3d.errors import InputError, cli_guard
+from hpd3d.atomic import atomic_dir, check_out_dir
+from hpd3d.config import hydra_main
+from hpd3d.errors import InputError
 
 from hpd3d.dataset import Dataset, read_dataset
 
@@ -41,23 +42,51 @@ def find_shards(folder: Path, name: str) -> list[tuple[Path, str]]:
     return [(found[(i, n)].parent, f"{name}-{i}of{n}") for i in range(n)]
 
 
-def merge(folder, name: str, out=None) -> Path:
+def _kept(folder: Path, out: Path, shards) -> tuple[str, ...]:
+    """When the merge writes into the shards' own folder: the top-level entries that hold
+    shards, and Hydra's ``multirun.yaml``, stay (everything else in ``out`` is the merge's
+    own output)."""
+    if out.resolve() != folder.resolve():
+        return ()
+    names = set()
+    for shard_dir, _ in shards:
+        rel = shard_dir.resolve().relative_to(folder.resolve()).parts
+        if not rel:
+            raise InputError(folder, "shards lie directly in dir, which is also out: pass "
+                                     "out=<another folder>")
+        names.add(rel[0])
+    return tuple(sorted(names)) + ("multirun.yaml",)  # Hydra's record of the sharded sweep
+
+
+def merge(folder, name: str, out=None, overwrite: bool = False) -> Path:
+    """Merge every shard below ``folder`` into ``out`` (default ``folder``, keeping the
+    shard folders); ``out`` is the run's own (:func:`hpd3d.atomic.atomic_dir`)."""
     folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError(folder, "dir: no such folder")
+    if not str(name) or "/" in str(name):
+        raise InputError(None, f"name={name!r}: must be a plain file-name part")
+    out = Path(out or folder)
+    check_out_dir(out, overwrite=True)  # a file, data/, unwritable: before anything else
+    shards = find_shards(folder, name)
+    keep = _kept(folder, out, shards)
+    check_out_dir(out, overwrite, keep)  # before reading the shards
     merged = Dataset()
-    for shard_dir, shard_name in find_shards(folder, name):
+    for shard_dir, shard_name in shards:
         try:
             merged.merge(read_dataset(shard_dir, shard_name))
-        except ValueError as e:
+        except InputError:
+            raise
+        except (ValueError, KeyError) as e:
             raise InputError(shard_dir, str(e)) from None
-    out = Path(out or folder)
-    merged.write(out, name)
+    with atomic_dir(out, overwrite, keep) as tmp:
+        merged.write(tmp, name)
     return out
 
 
-@hydra.main(version_base="1.3", config_path="../conf", config_name="merge")
-@cli_guard
+@hydra_main("merge")
 def main(cfg: DictConfig) -> None:
-    out = merge(cfg.dir, cfg.name, cfg.out)
+    out = merge(cfg.dir, cfg.name, cfg.out, bool(cfg.overwrite))
     print(f"merge: wrote {out}/data_3d_{cfg.name}.npz and its 2D and camera files")
 
 

@@ -79,7 +79,7 @@ def tiny(tmp_path_factory) -> Path:
 def cfg_for(data_dir, work_dir, *overrides, exp="simplebaseline"):
     with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
         return compose("train", overrides=[
-            f"+exp={exp}", f"data.dir={data_dir}", "data.name=tiny", f"work_dir={work_dir}",
+            f"exp={exp}", f"data.dir={data_dir}", "data.name=tiny", f"work_dir={work_dir}",
             "data.split.val_fraction=0.34", "trainer.batch_size=64",
             *(["model.config.channels=64"] if exp != "motionbert" else []),
             "trainer.max_epochs=3", "scheduler.warmup_iters=5", "progress=false", "threads=1",
@@ -448,14 +448,14 @@ def test_every_config_composes_and_parses(exp):
     assert {"procedural", "procedural_test", "bvh_real", "mix", "demo"} <= set(datas)
     with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
         for data in datas:
-            cfg = compose("train", overrides=[f"+exp={exp}", f"data={data}"])
+            cfg = compose("train", overrides=[f"exp={exp}", f"data={data}"])
             d = DataConfig.from_dict(OmegaConf.to_container(cfg.data))
             assert cfg.exp == exp and d.sources
             if data in ("bvh_real", "procedural_test"):
                 assert [s.use for s in d.sources] == ["val"]
             if data == "mix":
                 assert [s.weight for s in d.sources] == [3.0, 1.0] and d.epoch_samples
-        cfg = compose("train", overrides=[f"+exp={exp}"])
+        cfg = compose("train", overrides=[f"exp={exp}"])
         lifter, _ = build_lifter(OmegaConf.to_container(cfg.model))
         assert lifter.name == exp and cfg.data.tag == "procedural"
         ev = compose("evaluate", overrides=["checkpoint=x.pt"])

@@ -24,6 +24,7 @@ all it reads.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 import time
@@ -37,6 +38,7 @@ from tqdm import tqdm
 
 from hpd3d import atomic, metrics
 from hpd3d.anatomy import hinge_flexion
+from hpd3d.config import hydra_main
 from hpd3d.errors import InputError, cli_guard
 from hpd3d.noise import add_noise
 from hpd3d.normalization import Normalization
@@ -202,19 +204,19 @@ def _plain_json(x):
 
 def format_tables(s: dict) -> str:
     """The printed report."""
-    lines = [f"{s['frames']} frames in {s['views']} views | MPJPE {s['mpjpe_mm']:.1f} mm | "
+    lines = [f"{s['frames']} 2D poses (frames × views) in {s['views']} views | MPJPE {s['mpjpe_mm']:.1f} mm | "
              f"P-MPJPE {s['p_mpjpe_mm']:.1f} mm | N-MPJPE {s['n_mpjpe_mm']:.1f} mm"]
     if s.get("unscored_frames"):
-        lines.append(f"({s['unscored_frames']} frames with keypoints outside the image bounds "
+        lines.append(f"({s['unscored_frames']} 2D poses with keypoints outside the image bounds "
                      "were not scored)")
     for key, title in (("per_action", "action"), ("per_subject", "subject")):
         rows = s[key]
         if len(rows) <= 1 and key == "per_action" and len(s["per_subject"]) > 1:
             continue
         w = max(len(title), *(len(n) for n in rows))
-        lines.append(f"\n{title:<{w}}  {'frames':>7}  {'MPJPE':>7}  {'P-MPJPE':>7}  {'N-MPJPE':>7}")
+        lines.append(f"\n{title:<{w}}  {'2D poses':>8}  {'MPJPE':>7}  {'P-MPJPE':>7}  {'N-MPJPE':>7}")
         for n, r in rows.items():
-            lines.append(f"{n:<{w}}  {r['frames']:>7}  {r['mpjpe_mm']:>7.1f}  "
+            lines.append(f"{n:<{w}}  {r['frames']:>8}  {r['mpjpe_mm']:>7.1f}  "
                          f"{r['p_mpjpe_mm']:>7.1f}  {r['n_mpjpe_mm']:>7.1f}")
     lines.append("\njoint            MPJPE (mm)")
     for n, x in s["per_joint_mm"].items():
@@ -243,52 +245,92 @@ def format_tables(s: dict) -> str:
     return "\n".join(lines)
 
 
-def run(cfg: DictConfig) -> Path:
-    t0 = time.perf_counter()
-    if cfg.get("threads"):
-        torch.set_num_threads(int(cfg.threads))
+def default_out(ckpt: Path, tag: str) -> Path:
+    """``<checkpoint folder>/eval_<tag>``; for a checkpoint the toolkit ships (``data/``,
+    never an output folder) ``out/eval_<checkpoint stem>_<tag>``."""
+    from hpd3d.atomic import SHIPPED_DATA
+
+    if Path(os.path.realpath(ckpt.parent)) == SHIPPED_DATA:
+        return Path("out") / f"eval_{ckpt.stem}_{tag}"
+    return ckpt.parent / f"eval_{tag}"
+
+
+def check(cfg: DictConfig) -> tuple[Path, DataConfig, Path]:
+    """The whole configuration and the output folder, before the (long) work."""
+    from hpd3d.atomic import check_out_dir
+
     if not cfg.get("checkpoint"):
         raise InputError(None, "checkpoint=PATH is required (a lifter checkpoint, e.g. "
                                "runs/simplebaseline/last.pt)")
-    ckpt = Path(cfg.checkpoint)
+    ckpt = Path(str(cfg.checkpoint))
+    if not ckpt.is_file():
+        raise InputError(ckpt, "checkpoint: no such file" if not ckpt.exists()
+                         else "checkpoint: not a file")
+    if cfg.split not in ("val", "train", "all"):
+        raise InputError(None, f"split={cfg.split!r}: 'val', 'train' or 'all'")
+    for key, low in (("num_skeletons", 1), ("threads", 1), ("seed", 0)):
+        v = cfg.get(key)
+        if key == "threads" and v is None:
+            continue
+        if isinstance(v, bool) or not isinstance(v, int) or v < low:
+            raise InputError(None, f"{key}={v!r}: must be an integer ≥ {low}")
+    v = cfg.deep_flexion_deg
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= 180:
+        raise InputError(None, f"deep_flexion_deg={v!r}: must be a number in [0, 180]")
     d = OmegaConf.to_container(cfg.data, resolve=True)
     if cfg.get("input_2d"):
         d["input_2d"] = cfg.input_2d
     data = DataConfig.from_dict(d)
-    summary, preds, gts, views, masks = evaluate(
-        ckpt, data, str(cfg.split), bool(cfg.test_flip), float(cfg.deep_flexion_deg),
-        int(cfg.seed), trust_checkpoint=bool(cfg.get("trust_checkpoint", False)))
-    out = Path(cfg.out) if cfg.get("out") else ckpt.parent / f"eval_{data.tag}"
-    out.mkdir(parents=True, exist_ok=True)
-    atomic.write_text(out / "metrics.json", json.dumps(summary, indent=2) + "\n")
-    files = ["metrics.json"]
-    if cfg.plots:
-        from train.plots import per_joint_bar, skeleton_grid
+    out = Path(str(cfg.out)) if cfg.get("out") else default_out(ckpt, data.tag)
+    check_out_dir(out, bool(cfg.get("overwrite")))
+    return ckpt, data, out
 
-        per_joint_bar(summary["per_joint_mm"], out / "per_joint_error.png",
-                      title=f"{ckpt.name} on {data.tag}: MPJPE {summary['mpjpe_mm']:.1f} mm")
-        skeleton_grid(preds, gts, views, out / "skeletons.png", n=int(cfg.num_skeletons),
-                      masks=masks)
-        files += ["per_joint_error.png", "skeletons.png"]
+
+def run(cfg: DictConfig) -> Path:
+    from hpd3d.atomic import atomic_dir
+
+    t0 = time.perf_counter()
+    ckpt, data, out = check(cfg)
+    if cfg.get("threads"):
+        torch.set_num_threads(int(cfg.threads))
+    if not sys.stderr.isatty():  # a plain line per stage in logs (a terminal has the bars)
+        print(f"evaluate: {ckpt} on {data.tag} ({cfg.split}): loading and lifting ...",
+              flush=True)
+    summary, preds, gts, views, masks = evaluate(ckpt, data, str(cfg.split), bool(cfg.test_flip),
+                                          float(cfg.deep_flexion_deg), int(cfg.seed),
+        trust_checkpoint=bool(cfg.get("trust_checkpoint", False)))
+    if not sys.stderr.isatty():
+        print(f"evaluate: lifted {summary['views']} views ({summary['frames']} 2D poses) in "
+              f"{time.perf_counter() - t0:.1f} s; writing {out}/", flush=True)
+    files = ["metrics.json"]
+    with atomic_dir(out, bool(cfg.get("overwrite"))) as tmp:  # the whole folder, or nothing
+        atomic.write_text(tmp / "metrics.json", json.dumps(summary, indent=2) + "\n")
+        if cfg.plots:
+            from train.plots import per_joint_bar, skeleton_grid
+
+            per_joint_bar(summary["per_joint_mm"], tmp / "per_joint_error.png",
+                          title=f"{ckpt.name} on {data.tag}: MPJPE {summary['mpjpe_mm']:.1f} mm")
+            skeleton_grid(preds, gts, views, tmp / "skeletons.png", n=int(cfg.num_skeletons),
+                          masks=masks)
+            files += ["per_joint_error.png", "skeletons.png"]
     print(format_tables(summary))
     print(f"\nevaluate: {time.perf_counter() - t0:.1f} s; wrote {out}/ ({', '.join(files)})")
     return out
 
 
-@cli_guard
-def main_guarded(cfg: DictConfig) -> None:
+@hydra_main("evaluate")
+def main(cfg: DictConfig) -> None:
     run(cfg)
 
 
-def _hydra_main():
-    import hydra
+def main_guarded(cfg: DictConfig) -> None:
+    """``run`` with bad input as one line and exit status 2 (for in-process callers)."""
+    cli_guard(run)(cfg)
 
-    @hydra.main(version_base="1.3", config_path="../conf", config_name="evaluate")
-    def main(cfg: DictConfig) -> None:
-        main_guarded(cfg)
 
+def _hydra_main():  # the former name of :func:`main`
     return main()
 
 
 if __name__ == "__main__":
-    sys.exit(_hydra_main())
+    sys.exit(main())

@@ -36,6 +36,7 @@ from omegaconf import DictConfig, OmegaConf
 from hpd3d import atomic
 from hpd3d.errors import InputError
 from hpd3d.normalization import Normalization
+from train.checks import check_config
 from train.data import DataConfig, build_data, build_loaders, window_for
 from train.loop import (HEADS, DebugHook, EpochSeedHook, ExportHook, LifterModel,
                         NonFiniteLoss, PoseMetric, ProgressHook, freeze_backbone,
@@ -139,6 +140,9 @@ def build_runner(cfg: DictConfig):
     dcfg = DataConfig.from_dict(OmegaConf.to_container(cfg.data, resolve=True))
     table, train_ds, val_ds = build_data(dcfg, window, seed=seed, normalization=norm,
                                          need_val=cfg.trainer.val_interval > 0)
+    if len(train_ds) < 2:
+        raise InputError(None, f"data: {len(train_ds)} training sample(s); a batch needs at "
+                               f"least two (BatchNorm): use more data or a shorter window")
     t = cfg.trainer
     train_loader, val_loader = build_loaders(dcfg, train_ds, val_ds, int(t.batch_size),
                                              t.get("val_batch_size"), seed, int(t.num_workers))
@@ -217,24 +221,53 @@ def _last_good(work_dir: Path) -> str:
     return "none (no epoch finished)"
 
 
+def _stash_work_dir(work_dir: Path) -> Path | None:
+    """overwrite=true on a fresh run: move the old work dir aside (it goes as a whole once
+    the run is built; a run that fails to start puts it back)."""
+    import tempfile
+
+    if not (work_dir.is_dir() and any(work_dir.iterdir())):
+        return None
+    old = Path(tempfile.mkdtemp(prefix=f".{work_dir.name}.", suffix=".old", dir=work_dir.parent))
+    work_dir.replace(old / work_dir.name)
+    return old
+
+
+def _unstash(work_dir: Path, old: Path | None, restore: bool) -> None:
+    import shutil
+
+    if old is None:
+        return
+    if restore:
+        shutil.rmtree(work_dir, ignore_errors=True)
+        (old / work_dir.name).replace(work_dir)
+    shutil.rmtree(old, ignore_errors=True)
+
+
 def train(cfg: DictConfig) -> Path:
     """Run training; returns the work dir. Raises InputError for bad input and
     NonFiniteLoss (with the last good checkpoint in the message) on divergence."""
     t0 = time.perf_counter()
     if cfg.get("threads"):
         torch.set_num_threads(int(cfg.threads))
-    work_dir = Path(cfg.work_dir)
+    work_dir = check_config(cfg)
     trust = bool(cfg.get("trust_checkpoint", False))
     if cfg.resume:
         check_resume_file(resume_file(work_dir), trust)
-    info = build_runner(cfg)
+    stash = None if cfg.resume else _stash_work_dir(work_dir)
+    try:
+        info = build_runner(cfg)
+    except BaseException:
+        _unstash(work_dir, stash, restore=True)
+        raise
+    _unstash(work_dir, stash, restore=False)
     runner = info["runner"]
     work_dir.mkdir(parents=True, exist_ok=True)
     atomic.write_text(work_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
     n = info["lifter"].num_parameters()
     print(f"train: {cfg.exp}: {info['lifter'].name} ({n / 1e6:.2f} M parameters), "
           f"{len(info['train'])} training / {len(info['val'])} validation samples "
-          f"({info['table'].num_frames} frames), {info['iters_per_epoch']} iterations/epoch, "
+          f"({info['table'].num_frames} 2D poses), {info['iters_per_epoch']} iterations/epoch, "
           f"work dir {work_dir}")
     if info["load_report"] is not None:
         r = info["load_report"]
