@@ -285,6 +285,7 @@ class _Run:
         import bpy
         from tqdm import tqdm
 
+        from hpd3d.config import shard_dir, shard_name
         from hpd3d.dataset import Dataset
         from hpd3d.errors import InputError
 
@@ -295,8 +296,7 @@ class _Run:
         if not mine:
             raise InputError(cfg.input, f"shard {shard_i}/{shard_n} has no files "
                                         f"(only {len(paths)} in all)")
-        name = cfg.name if shard_n == 1 else f"{cfg.name}-{shard_i}of{shard_n}"
-        out = Path(cfg.out) if shard_n == 1 else Path(cfg.out) / f"shard-{shard_i}of{shard_n}"
+        name, out = shard_name(cfg.name, self.shard), shard_dir(cfg.out, self.shard)
         _check_writable(out)
 
         ds, records, failures = Dataset(), [], []

@@ -13,6 +13,7 @@ folder and moved into place only when every one of them has been written.
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -79,6 +80,17 @@ class Dataset:
             for subject, acts in theirs.items():
                 mine.setdefault(subject, {}).update(acts)
 
+    def sort(self) -> None:
+        """Order subjects and actions by name (numbers in names compared as numbers).
+
+        The files then do not depend on the order sequences were added in, so shards
+        merged with ``synth.merge`` give the same bytes as one run."""
+        for name in ("positions_3d", "positions_2d", "in_frame", "noisy_2d", "confidence",
+                     "cameras"):
+            d = getattr(self, name)
+            setattr(self, name, {s: {a: d[s][a] for a in sorted(d[s], key=natural_key)}
+                                 for s in sorted(d, key=natural_key)})
+
     @property
     def num_frames(self) -> int:
         return sum(len(a) for acts in self.positions_3d.values() for a in acts.values())
@@ -93,7 +105,9 @@ class Dataset:
         }
 
     def write(self, out: Path, name: str, mmpose: bool = False) -> list[Path]:
-        """Write every file into ``out`` (all or nothing); returns the paths."""
+        """Write every file into ``out`` (all or nothing), subjects and actions in
+        :meth:`sort` order; returns the paths."""
+        self.sort()
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=out))
@@ -139,6 +153,12 @@ class Dataset:
                          S=np.concatenate(S))
         save_mmpose_cameras(pkl, cams)
         return [npz, pkl]
+
+
+def natural_key(name: str) -> list:
+    """Sort key that compares the digit runs in ``name`` as numbers (``clip2`` < ``clip10``)."""
+    parts = [(0, int(t), "") if t.isdigit() else (1, 0, t) for t in re.split(r"(\d+)", name)]
+    return parts + [(2, 0, name)]  # ties ("a01" vs "a1") broken by the plain string
 
 
 def _renamed(cam: cm.Camera, name: str) -> cm.Camera:

@@ -365,9 +365,24 @@ def _check_plain(path, where, x) -> None:
                            "(only containers, numbers, str and numeric arrays)")
 
 
+def _canonical(x):
+    """``x`` with every array's dtype the builtin singleton: pickle writes a dtype object
+    it has seen before as a back-reference, and an unpickled array carries its own dtype
+    object, so the same data read back and written again would pickle to other bytes."""
+    if isinstance(x, np.ndarray) and not x.dtype.hasobject:
+        return x.view(np.dtype(x.dtype.str)) if x.dtype.names is None else x
+    if isinstance(x, dict):
+        return {k: _canonical(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return type(x)(_canonical(v) for v in x)
+    return x
+
+
 def _obj(x) -> np.ndarray:
+    """A 0-d object array holding ``x`` (VideoPose3D's ``.item()`` layout); the same
+    content always pickles to the same bytes."""
     o = np.empty((), dtype=object)
-    o[()] = x
+    o[()] = _canonical(x)
     return o
 
 

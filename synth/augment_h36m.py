@@ -20,7 +20,7 @@ from omegaconf import DictConfig, OmegaConf
 from tqdm import tqdm
 
 from hpd3d.camera_sampling import CameraConfig
-from hpd3d.config import from_section, parse_shard
+from hpd3d.config import from_section, parse_shard, shard_dir, shard_name
 from hpd3d.dataset import Dataset
 from hpd3d.errors import InputError, cli_guard
 from hpd3d.noise import NoiseModel
@@ -56,7 +56,7 @@ def run(cfg: DictConfig) -> Path:
     if cfg.repeats < 1 or cfg.stride < 1:
         raise InputError(None, "repeats and stride must be ≥ 1")
     seqs = load_inputs(cfg.input, cfg.fps, cfg.procedural.clips, cfg.procedural.seed)
-    name = cfg.name if shard_n == 1 else f"{cfg.name}-{shard_i}of{shard_n}"
+    name = shard_name(cfg.name, (shard_i, shard_n))
     jobs = [(k, r) for k in range(len(seqs)) for r in range(cfg.repeats)]
     mine = jobs[shard_i::shard_n]
 
@@ -77,7 +77,7 @@ def run(cfg: DictConfig) -> Path:
     if in_frame < cfg.require_in_frame:
         raise InputError(None, f"in-frame keypoint fraction {in_frame:.3f} < "
                                f"require_in_frame={cfg.require_in_frame}; widen the cameras")
-    out_dir = Path(cfg.out) if shard_n == 1 else Path(cfg.out) / f"shard-{shard_i}of{shard_n}"
+    out_dir = shard_dir(cfg.out, (shard_i, shard_n))
     files = ds.write(out_dir, name, mmpose=cfg.format == "mmpose")
     if cfg.plots:
         from .plots import coverage_plots
