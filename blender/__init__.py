@@ -5,7 +5,7 @@
 - :mod:`blender.scene` — the scene file, the mannequin, cameras, rendering
 - :mod:`blender.make_scene` — regenerates ``blender/HPD3D.blend``
 - :mod:`blender.compat` — Blender 4.2 – 5.0 API differences
-- :mod:`blender.adaptor` — the output as a VideoPose3D ``MocapDataset`` (no bpy needed)
+- :mod:`blender.adaptor` — old import path of :mod:`hpd3d.mocap_dataset` (VideoPose3D ``MocapDataset``)
 
 Importing this package imports nothing heavy; ``bpy`` is imported by the modules that
 need it.

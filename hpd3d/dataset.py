@@ -23,6 +23,7 @@ import numpy as np
 
 from hpd3d import camera as cm
 from hpd3d.camera_io import read_camera_files, write_camera_files
+from hpd3d.errors import InputError
 from hpd3d.formats import (camera_name, load_2d, load_3d, save_2d, save_3d,
                            save_mmpose_cameras, save_mmpose_h36m)
 from hpd3d.skeleton import H36M
@@ -167,8 +168,9 @@ def _renamed(cam: cm.Camera, name: str) -> cm.Camera:
     return dataclasses.replace(cam, name=name)
 
 
-def read_dataset(folder: Path, name: str) -> Dataset:
-    """Read what :meth:`Dataset.write` wrote (VideoPose3D files + camera files)."""
+def read_dataset(folder: Path, name: str, cameras_dir=None) -> Dataset:
+    """Read what :meth:`Dataset.write` wrote (VideoPose3D files + camera files); the camera
+    files are read from ``cameras_dir`` (default: ``folder``)."""
     folder = Path(folder)
     ds = Dataset(positions_3d=load_3d(folder / f"data_3d_{name}.npz"))
     ds.positions_2d, _, extras = load_2d(folder / f"data_2d_{name}_gt.npz")
@@ -177,8 +179,16 @@ def read_dataset(folder: Path, name: str) -> Dataset:
     if noisy.exists():
         ds.noisy_2d, _, extras = load_2d(noisy)
         ds.confidence = extras.get("confidence_2d", {})
-    by_name = {c.name: c for c in read_camera_files(folder)}
+    cam_dir = Path(cameras_dir) if cameras_dir is not None else folder
+    by_name = {c.name: c for c in read_camera_files(cam_dir)}
     for subject, acts in ds.positions_2d.items():
+        for a, v in acts.items():
+            missing = [camera_name(subject, a, c) for c in range(len(v))
+                       if camera_name(subject, a, c) not in by_name]
+            if missing:
+                raise InputError(cam_dir / "camera_intrinsics.txt",
+                                 f"no camera {missing[0]} (the 2D of {subject}/{a} has "
+                                 f"{len(v)} cameras); are these this dataset's camera files?")
         ds.cameras[subject] = {a: [by_name[camera_name(subject, a, c)] for c in range(len(v))]
                                for a, v in acts.items()}
     return ds
