@@ -38,13 +38,7 @@ JOINTS = {
 
 def subtree(first: int) -> np.ndarray:
     """``first`` and all its descendants in the H36M tree."""
-    parents = np.asarray(H36M.parents)
-    keep = np.zeros(len(parents), dtype=bool)
-    keep[first] = True
-    for j in range(len(parents)):  # parents precede children in H36M order
-        if parents[j] >= 0 and keep[parents[j]]:
-            keep[j] = True
-    return np.flatnonzero(keep)
+    return np.asarray(H36M.subtree(first))
 
 
 def joint_frame(x: np.ndarray, joint: str) -> np.ndarray:
