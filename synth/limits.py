@@ -38,6 +38,10 @@ spine's total range split between the lumbar ``spine`` and the thoracic ``thorax
     elbows          0 … 150         −5 … 10         −80 … 80 (supination +)
     ==============  ==============  ==============  ==============
 
+These bound rotations; the augmentations check poses they only see as positions against
+:data:`synth.limits_pose.POSE_LIMITS`, angles measured from positions (no axial rotation,
+trunk and shoulders coupled); that module says why both exist and where they agree.
+
 Shoulder abduction crosses 90° (Euler gimbal lock of the middle angle): every rotation has
 two XYZ decompositions, ``(a, b, c)`` and ``(a + π, π − b, c + π)``; :func:`from_rotation`
 returns the one inside (or nearest to) the limits.
