@@ -103,3 +103,33 @@ def test_tree_walk_users_agree_with_the_skeleton():
         assert list(MOVES[j]) == H36M.subtree(j)[1:]
         # independent check: k is below j iff j is on k's chain to the root
         assert [k for k in range(17) if j in H36M.chain(k)] == H36M.subtree(j)
+
+
+def test_augmentation_chain_is_a_table_of_one_file_steps():
+    """Each augmentation is one module holding its config and its step; the chain runs the
+    table's enabled steps in order (checked against calling them by hand)."""
+    import dataclasses
+
+    from synth import augment, body_augment, joint_rotation, knee
+
+    assert [n for n, _ in augment.CHAIN] == ["body", "knee", "joints"]
+    for (name, step), mod, cfg in zip(augment.CHAIN, (body_augment, knee, joint_rotation),
+                                      (body_augment.BodyConfig, knee.KneeConfig,
+                                       joint_rotation.JointsConfig)):
+        assert step is mod.augment and cfg.__module__ == mod.__name__
+        assert type(getattr(augment.AugmentConfig(), name)) is cfg
+    seq = to_h36m(load_bvh(BVH_DIR / "walk_23joint.bvh"))[:60]
+    cfg = augment.AugmentConfig()
+    cfg.knee = dataclasses.replace(cfg.knee, prob=1.0)
+    cfg.joints = dataclasses.replace(cfg.joints, prob=1.0)
+    got = augment.augment_3d(seq, np.random.default_rng(1), cfg)
+    rng = np.random.default_rng(1)
+    want = joint_rotation.augment(knee.augment(body_augment.augment(seq, rng, cfg.body), rng,
+                                               cfg.knee), rng, cfg.joints)
+    np.testing.assert_array_equal(got, want)
+    assert not np.allclose(got, seq)
+    cfg.body = dataclasses.replace(cfg.body, enabled=False)
+    rng = np.random.default_rng(1)
+    np.testing.assert_array_equal(augment.augment_3d(seq, np.random.default_rng(1), cfg),
+                                  joint_rotation.augment(knee.augment(seq, rng, cfg.knee),
+                                                         rng, cfg.joints))
