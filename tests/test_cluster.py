@@ -193,3 +193,15 @@ def test_torchrun_two_cpu_processes_match_one_process(tmp_path):
     b = torch.load(tmp_path / "one" / "last.pt", weights_only=True)["state_dict"]
     steps, lr = int(one[-1]["iter"]), 2e-4
     assert max(float((a[k] - b[k]).abs().max()) for k in a) < steps * lr
+
+
+def test_submitit_slurm_launcher_composes_with_shards():
+    """The cluster command's config: Slurm launcher, one job per shard, in ``out``."""
+    with initialize_config_dir(str(REPO / "conf"), version_base="1.3"):
+        cfg = compose("augment_h36m", return_hydra_config=True,
+                      overrides=["hydra/launcher=submitit_slurm", "out=/scratch/big",
+                                 "hydra.launcher.partition=cpu", "hydra.launcher.timeout_min=120"])
+    launcher = cfg.hydra.launcher
+    assert launcher._target_ == "hydra_plugins.hydra_submitit_launcher.submitit_launcher.SlurmLauncher"
+    assert launcher.partition == "cpu" and launcher.timeout_min == 120
+    assert cfg.hydra.sweep.dir == "/scratch/big" and cfg.hydra.sweep.subdir == "."
