@@ -53,7 +53,7 @@ import numpy as np
 
 from hpd3d.bvh import Bvh
 from hpd3d.errors import InputError
-from hpd3d.skeleton import H36M
+from hpd3d.skeleton import H36M, Skeleton
 
 __all__ = [
     "ROLE_PATTERNS", "UNIT_SCALES", "REST_SPAN_M", "HEAD_TOP_RATIO", "Y_UP_TO_Z_UP",
@@ -152,21 +152,13 @@ def map_rig(bvh: Bvh) -> RigMap:
         return direct
     J = bvh.num_joints
     parents = bvh.parents
-    depth = np.zeros(J, int)
-    for j in range(J):  # parents come first in file order; fall back to walking up
-        d, k = 0, parents[j]
-        while k >= 0:
-            d, k = d + 1, parents[k]
-        depth[j] = d
+    tree = Skeleton(name="bvh", joints=tuple(bvh.names), parents=tuple(int(p) for p in parents),
+                    left=(), right=())
+    depth = [tree.depth(j) for j in range(J)]
     split = [split_name(n) for n in bvh.names]
 
     def below(j: int, anc: int) -> bool:
-        k = parents[j]
-        while k >= 0:
-            if k == anc:
-                return True
-            k = parents[k]
-        return False
+        return anc in tree.chain(j)[1:]
 
     def find(role: str, side: str | None, anc: int | None) -> int | None:
         for pat in ROLE_PATTERNS[role]:
