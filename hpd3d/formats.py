@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import importlib
 import pickle
+import sys
 import zipfile
 import zlib
 from pathlib import Path
@@ -366,13 +367,18 @@ def _check_plain(path, where, x) -> None:
 
 
 def _canonical(x):
-    """``x`` with every array's dtype the builtin singleton: pickle writes a dtype object
-    it has seen before as a back-reference, and an unpickled array carries its own dtype
-    object, so the same data read back and written again would pickle to other bytes."""
+    """``x`` with every array's dtype the builtin singleton and every str interned.
+
+    Pickle writes an object it has seen before (by identity) as a back-reference; an
+    unpickled array carries its own dtype object and an unpickled str is a new object
+    per occurrence, so without this the same content read back and written again (as
+    ``synth.merge`` does) would pickle to other bytes."""
+    if isinstance(x, str):
+        return sys.intern(x)
     if isinstance(x, np.ndarray) and not x.dtype.hasobject:
         return x.view(np.dtype(x.dtype.str)) if x.dtype.names is None else x
     if isinstance(x, dict):
-        return {k: _canonical(v) for k, v in x.items()}
+        return {_canonical(k): _canonical(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
         return type(x)(_canonical(v) for v in x)
     return x
