@@ -25,7 +25,6 @@ importer fails on them) and partial position channels (it takes a missing compon
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,28 +34,14 @@ import numpy as np
 
 from hpd3d.bvh import Bvh
 from hpd3d.errors import InputError
-from hpd3d.rig import UNIT_SCALES, RigMap, detect_units, y_up_to_z_up
+from hpd3d.rig import RigMap, y_up_to_z_up
+from hpd3d.rig import resolve_units as metres_per_unit  # noqa: F401  (old name)
 
 from .compat import quiet
 
 __all__ = ["metres_per_unit", "check_importable", "with_three_rotation_channels", "import_bvh", "ImportedRig", "read_joints"]
 
 _AXES = {"y": ("Y", "-Z"), "z": ("Z", "Y")}  # file up → importer (axis_up, axis_forward)
-
-
-def metres_per_unit(bvh: Bvh, units, rig: RigMap) -> tuple[str, float]:
-    """``(name, metres per file unit)`` for ``units`` = 'auto', a unit name or a number."""
-    if units == "auto":
-        return detect_units(bvh, rig)
-    if isinstance(units, str):
-        if units not in UNIT_SCALES:
-            raise InputError(None, f"units={units!r}: 'auto', one of {sorted(UNIT_SCALES)} "
-                                   f"or metres per file unit")
-        return units, UNIT_SCALES[units]
-    scale = float(units)
-    if not (scale > 0 and math.isfinite(scale)):
-        raise InputError(None, f"units={units!r}: metres per file unit must be positive")
-    return f"{scale:g} m", scale
 
 
 def check_importable(bvh: Bvh) -> None:

@@ -32,7 +32,6 @@ replaced as a whole (:func:`hpd3d.atomic.atomic_dir`).
 
 from __future__ import annotations
 
-import glob
 import json
 import os
 import shutil
@@ -51,6 +50,9 @@ if not globals().get("__package__"):  # run as a script (blender -P): make the r
             sys.path.append(_p)  # after Blender's own modules (its bpy, its numpy)
 
 import numpy as np  # noqa: E402
+
+from hpd3d.anatomy import scale_about_ground  # noqa: E402
+from hpd3d.bvh_files import find_bvh, select_frames  # noqa: E402,F401  (select_frames: old path)
 
 REPO = Path(__file__).resolve().parents[1]
 CONF = REPO / "conf"
@@ -101,40 +103,6 @@ def load_config(overrides):
     return cfg
 
 
-def bvh_paths(spec) -> list[Path]:
-    from hpd3d.errors import InputError
-
-    if spec is None or str(spec) == "":
-        raise InputError(None, "input=...: a .bvh file, a folder or a glob is required")
-    spec = str(spec)
-    p = Path(spec)
-    if p.is_dir():
-        paths = sorted(p.rglob("*.bvh"))
-    elif any(ch in spec for ch in "*?["):
-        paths = sorted(Path(x) for x in glob.glob(spec, recursive=True) if Path(x).is_file())
-    elif p.is_file():
-        paths = [p]
-    else:
-        raise InputError(spec, "no such file or folder")
-    if not paths:
-        raise InputError(spec, "no .bvh files found")
-    return paths
-
-
-def select_frames(num_frames: int, frame_time: float, file_fps: float, fps, start: int,
-                  stride: int, max_frames) -> tuple[np.ndarray, float]:
-    """Source frame indices (nearest frame when resampled to ``fps``) and the output rate."""
-    if fps:
-        n = max(1, int(round(num_frames * frame_time * fps)))
-        idx = np.minimum(np.round(np.arange(n) / fps / frame_time).astype(np.int64), num_frames - 1)
-        rate = float(fps)
-    else:
-        idx = np.arange(num_frames)
-        rate = float(file_fps)
-    idx = idx[int(start)::int(stride)]
-    if max_frames is not None:
-        idx = idx[: int(max_frames)]
-    return idx, rate / stride
 
 
 class _Run:
@@ -257,8 +225,7 @@ class _Run:
             s = height / actor_height
         else:
             height, s = actor_height, 1.0
-        ground = np.array([x[:, 0, 0].mean(), x[:, 0, 1].mean(), floor_z])
-        x = ground + s * (x - ground)
+        x, ground = scale_about_ground(x, s, floor_z)
 
         cams, fractions = sample_cameras(rng, self.camera, x, floor=floor_z)
         uv, depth = project_many(x, cams, return_depth=True)
@@ -342,19 +309,19 @@ class _Run:
         import bpy
 
         from hpd3d import atomic
+        from hpd3d.config import shard_dir, shard_name
         from hpd3d.dataset import Dataset
         from hpd3d.errors import InputError, failed_inputs_error
         from hpd3d.progress import progress
 
         cfg, t0 = self.cfg, time.perf_counter()
         shard_i, shard_n = self.shard
-        paths = bvh_paths(cfg.input)
+        paths = find_bvh(cfg.input)
         mine = list(enumerate(paths))[shard_i::shard_n]
         if not mine:
             raise InputError(cfg.input, f"shard {shard_i}/{shard_n} has no files "
                                         f"(only {len(paths)} in all)")
-        name = cfg.name if shard_n == 1 else f"{cfg.name}-{shard_i}of{shard_n}"
-        out = Path(cfg.out) if shard_n == 1 else Path(cfg.out) / f"shard-{shard_i}of{shard_n}"
+        name, out = shard_name(cfg.name, self.shard), shard_dir(cfg.out, self.shard)
         overwrite = bool(cfg.get("overwrite"))
         atomic.check_out_dir(out, overwrite)  # before the work
 

@@ -51,9 +51,8 @@ __all__ = [
 
 SCENE_FILE = Path(__file__).resolve().parent / "HPD3D.blend"
 NOMINAL_HEIGHT = 1.75
-PARENTS = np.asarray(H36M.parents)
 # one bone per segment parent → child, named after the child joint
-BONES = tuple((int(PARENTS[c]), c) for c in range(1, H36M.num_joints))
+BONES = tuple((int(p), int(c)) for p, c in H36M.bones)
 BONE_NAMES = tuple(H36M.joints[c] for _, c in BONES)
 
 # capsule per bone at the nominal height: (radius, inset at the head, inset at the tail) m;

@@ -132,3 +132,19 @@ def neck_angles(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     loc = np.einsum("...ij,...j->...i", thorax_frame(x), d)
     return (np.degrees(np.arctan2(loc[..., 1], loc[..., 2])),
             np.degrees(np.arcsin(np.clip(loc[..., 0], -1.0, 1.0))))
+
+
+def ground_point(x: np.ndarray, floor_z: float | None = None) -> np.ndarray:
+    """(3,) the point a body stands on over a clip: the pelvis's mean x, y and the floor
+    height (default: the lowest joint of the clip). ``x`` is (T, 17, 3), world Z-up."""
+    z = float(np.min(x[..., 2])) if floor_z is None else float(floor_z)
+    return np.array([x[:, PELVIS, 0].mean(), x[:, PELVIS, 1].mean(), z])
+
+
+def scale_about_ground(x: np.ndarray, s: float, floor_z: float | None = None
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """A body made ``s`` times as large about its :func:`ground_point`, so it still stands
+    on the floor where it stood (its path scaled with it, as a larger person's strides);
+    returns ``(scaled, ground point)``."""
+    g = ground_point(x, floor_z)
+    return g + s * (np.asarray(x) - g), g

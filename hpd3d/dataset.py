@@ -13,6 +13,7 @@ folder and moved into place only when every one of them has been written.
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ import numpy as np
 
 from hpd3d import camera as cm
 from hpd3d.camera_io import read_camera_files, write_camera_files
+from hpd3d.errors import InputError
 from hpd3d.formats import (camera_name, load_2d, load_3d, save_2d, save_3d,
                            save_mmpose_cameras, save_mmpose_h36m)
 from hpd3d.skeleton import H36M
@@ -83,6 +85,17 @@ class Dataset:
             for subject, acts in theirs.items():
                 mine.setdefault(subject, {}).update(acts)
 
+    def sort(self) -> None:
+        """Order subjects and actions by name (numbers in names compared as numbers).
+
+        The files then do not depend on the order sequences were added in, so shards
+        merged with ``synth.merge`` give the same bytes as one run."""
+        for name in ("positions_3d", "positions_2d", "in_frame", "noisy_2d", "confidence",
+                     "cameras"):
+            d = getattr(self, name)
+            setattr(self, name, {s: {a: d[s][a] for a in sorted(d[s], key=natural_key)}
+                                 for s in sorted(d, key=natural_key)})
+
     @property
     def num_frames(self) -> int:
         return sum(len(a) for acts in self.positions_3d.values() for a in acts.values())
@@ -97,7 +110,9 @@ class Dataset:
         }
 
     def write(self, out: Path, name: str, mmpose: bool = False) -> list[Path]:
-        """Write every file into ``out`` (all or nothing); returns the paths."""
+        """Write every file into ``out`` (all or nothing), subjects and actions in
+        :meth:`sort` order; returns the paths."""
+        self.sort()
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=out))
@@ -148,14 +163,21 @@ class Dataset:
         return [npz, pkl]
 
 
+def natural_key(name: str) -> list:
+    """Sort key that compares the digit runs in ``name`` as numbers (``clip2`` < ``clip10``)."""
+    parts = [(0, int(t), "") if t.isdigit() else (1, 0, t) for t in re.split(r"(\d+)", name)]
+    return parts + [(2, 0, name)]  # ties ("a01" vs "a1") broken by the plain string
+
+
 def _renamed(cam: cm.Camera, name: str) -> cm.Camera:
     import dataclasses
 
     return dataclasses.replace(cam, name=name)
 
 
-def read_dataset(folder: Path, name: str) -> Dataset:
-    """Read what :meth:`Dataset.write` wrote (VideoPose3D files + camera files)."""
+def read_dataset(folder: Path, name: str, cameras_dir=None) -> Dataset:
+    """Read what :meth:`Dataset.write` wrote (VideoPose3D files + camera files); the camera
+    files are read from ``cameras_dir`` (default: ``folder``)."""
     folder = Path(folder)
     ds = Dataset(positions_3d=load_3d(folder / f"data_3d_{name}.npz"))
     ds.positions_2d, _, extras = load_2d(folder / f"data_2d_{name}_gt.npz")
@@ -165,8 +187,16 @@ def read_dataset(folder: Path, name: str) -> Dataset:
     if noisy.exists():
         ds.noisy_2d, _, extras = load_2d(noisy)
         ds.confidence = extras.get("confidence_2d", {})
-    by_name = {c.name: c for c in read_camera_files(folder)}
+    cam_dir = Path(cameras_dir) if cameras_dir is not None else folder
+    by_name = {c.name: c for c in read_camera_files(cam_dir)}
     for subject, acts in ds.positions_2d.items():
+        for a, v in acts.items():
+            missing = [camera_name(subject, a, c) for c in range(len(v))
+                       if camera_name(subject, a, c) not in by_name]
+            if missing:
+                raise InputError(cam_dir / "camera_intrinsics.txt",
+                                 f"no camera {missing[0]} (the 2D of {subject}/{a} has "
+                                 f"{len(v)} cameras); are these this dataset's camera files?")
         ds.cameras[subject] = {a: [by_name[camera_name(subject, a, c)] for c in range(len(v))]
                                for a, v in acts.items()}
     return ds

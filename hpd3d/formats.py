@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import importlib
 import pickle
+import sys
 import zipfile
 import zlib
 from pathlib import Path
@@ -365,9 +366,29 @@ def _check_plain(path, where, x) -> None:
                            "(only containers, numbers, str and numeric arrays)")
 
 
+def _canonical(x):
+    """``x`` with every array's dtype the builtin singleton and every str interned.
+
+    Pickle writes an object it has seen before (by identity) as a back-reference; an
+    unpickled array carries its own dtype object and an unpickled str is a new object
+    per occurrence, so without this the same content read back and written again (as
+    ``synth.merge`` does) would pickle to other bytes."""
+    if isinstance(x, str):
+        return sys.intern(x)
+    if isinstance(x, np.ndarray) and not x.dtype.hasobject:
+        return x.view(np.dtype(x.dtype.str)) if x.dtype.names is None else x
+    if isinstance(x, dict):
+        return {_canonical(k): _canonical(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return type(x)(_canonical(v) for v in x)
+    return x
+
+
 def _obj(x) -> np.ndarray:
+    """A 0-d object array holding ``x`` (VideoPose3D's ``.item()`` layout); the same
+    content always pickles to the same bytes."""
     o = np.empty((), dtype=object)
-    o[()] = x
+    o[()] = _canonical(x)
     return o
 
 

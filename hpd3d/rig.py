@@ -54,7 +54,7 @@ import numpy as np
 
 from hpd3d.bvh import Bvh
 from hpd3d.errors import InputError
-from hpd3d.skeleton import H36M
+from hpd3d.skeleton import H36M, Skeleton
 
 __all__ = [
     "ROLE_PATTERNS", "UNIT_SCALES", "REST_SPAN_M", "HEAD_TOP_RATIO", "Y_UP_TO_Z_UP",
@@ -154,21 +154,13 @@ def map_rig(bvh: Bvh) -> RigMap:
         return direct
     J = bvh.num_joints
     parents = bvh.parents
-    depth = np.zeros(J, int)
-    for j in range(J):  # parents come first in file order; fall back to walking up
-        d, k = 0, parents[j]
-        while k >= 0:
-            d, k = d + 1, parents[k]
-        depth[j] = d
+    tree = Skeleton(name="bvh", joints=tuple(bvh.names), parents=tuple(int(p) for p in parents),
+                    left=(), right=())
+    depth = [tree.depth(j) for j in range(J)]
     split = [split_name(n) for n in bvh.names]
 
     def below(j: int, anc: int) -> bool:
-        k = parents[j]
-        while k >= 0:
-            if k == anc:
-                return True
-            k = parents[k]
-        return False
+        return anc in tree.chain(j)[1:]
 
     def find(role: str, side: str | None, anc: int | None) -> int | None:
         for pat in ROLE_PATTERNS[role]:
@@ -315,18 +307,24 @@ def detect_units(bvh: Bvh, rig: RigMap | None = None) -> tuple[str, float]:
     return name, UNIT_SCALES[name]
 
 
-def _scale(bvh: Bvh, units, rig: RigMap) -> float:
+def resolve_units(bvh: Bvh, units="auto", rig: RigMap | None = None) -> tuple[str, float]:
+    """``(name, metres per file unit)`` for ``units``: ``'auto'`` (:func:`detect_units`),
+    a name in :data:`UNIT_SCALES`, or metres per file unit (a number). The one place both
+    the numpy route and the Blender route turn a ``units=`` setting into a scale."""
     if isinstance(units, str):
         if units == "auto":
-            return detect_units(bvh, rig)[1]
+            return detect_units(bvh, rig)
         if units in UNIT_SCALES:
-            return UNIT_SCALES[units]
-        raise ValueError(f"units must be 'auto', one of {sorted(UNIT_SCALES)} or metres per unit, "
-                         f"got {units!r}")
-    scale = float(units)
+            return units, UNIT_SCALES[units]
+        raise InputError(None, f"units={units!r}: 'auto', one of {sorted(UNIT_SCALES)} or "
+                               f"metres per file unit")
+    try:
+        scale = float(units)
+    except (TypeError, ValueError):
+        scale = math.nan
     if not (scale > 0 and math.isfinite(scale)):
-        raise ValueError(f"units as metres per file unit must be positive, got {units!r}")
-    return scale
+        raise InputError(None, f"units={units!r}: metres per file unit must be positive")
+    return f"{scale:g} m", scale
 
 
 def to_h36m(bvh: Bvh, units="auto", up: str = "y", rig: RigMap | None = None) -> np.ndarray:
@@ -339,6 +337,6 @@ def to_h36m(bvh: Bvh, units="auto", up: str = "y", rig: RigMap | None = None) ->
     if up not in ("y", "z"):
         raise ValueError(f"up must be 'y' or 'z', got {up!r}")
     rig = rig or map_rig(bvh)
-    scale = _scale(bvh, units, rig)
+    scale = resolve_units(bvh, units, rig)[1]
     x = rig.apply(bvh.fk()) * scale
     return y_up_to_z_up(x) if up == "y" else x

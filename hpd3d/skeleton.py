@@ -53,6 +53,73 @@ class Skeleton:
         """VideoPose3D's ``keypoints_symmetry``: ``[left, right]``."""
         return [list(self.left), list(self.right)]
 
+    # ---- tree walks (tree layouts only; the one place they are written)
+    def _tree(self) -> tuple[int, ...]:
+        if self.parents is None:
+            raise ValueError(f"{self.name} is not a tree (no parents)")
+        return self.parents
+
+    @property
+    def children(self) -> list[list[int]]:
+        """``children[j]``: the joints whose parent is ``j``, in index order."""
+        kids = [[] for _ in self.joints]
+        for j, p in enumerate(self._tree()):
+            if p >= 0:
+                kids[p].append(j)
+        return kids
+
+    @property
+    def has_children(self) -> np.ndarray:
+        """(J,) bool: the joint is some joint's parent."""
+        return np.array([bool(k) for k in self.children])
+
+    def chain(self, j: int) -> list[int]:
+        """``j`` and its ancestors up to the root: ``[j, parent(j), …, root]``."""
+        parents, out = self._tree(), [int(j)]
+        while parents[out[-1]] >= 0:
+            out.append(parents[out[-1]])
+        return out
+
+    def depth(self, j: int) -> int:
+        """Bones between ``j`` and the root."""
+        return len(self.chain(j)) - 1
+
+    def subtree(self, j: int) -> list[int]:
+        """``j`` and every joint below it, in index order."""
+        kids, out, todo = self.children, [], [int(j)]
+        while todo:
+            k = todo.pop()
+            out.append(k)
+            todo.extend(kids[k])
+        return sorted(out)
+
+    def subtree_mask(self, j: int) -> np.ndarray:
+        """(J,) bool: :meth:`subtree` as a mask."""
+        m = np.zeros(self.num_joints, bool)
+        m[self.subtree(j)] = True
+        return m
+
+    def remove_joints(self, remove) -> tuple["Skeleton", list[int]]:
+        """A skeleton without the joints ``remove`` (children re-attach to the nearest kept
+        ancestor, as VideoPose3D's ``Skeleton.remove_joints``), and the kept joints' old
+        indices."""
+        drop = {int(j) for j in remove}
+        parents = list(self._tree())
+        kept = [j for j in range(self.num_joints) if j not in drop]
+        index = {j: k for k, j in enumerate(kept)}
+
+        def up(j):
+            p = parents[j]
+            while p in drop:
+                p = parents[p]
+            return index[p] if p >= 0 else -1
+
+        pairs = [(index[a], index[b]) for a, b in zip(self.left, self.right)
+                 if a in index and b in index]
+        return Skeleton(name=self.name, joints=tuple(self.joints[j] for j in kept),
+                        parents=tuple(up(j) for j in kept),
+                        left=tuple(a for a, _ in pairs), right=tuple(b for _, b in pairs)), kept
+
 
 H36M = Skeleton(
     name="h36m",

@@ -19,7 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from hpd3d.atomic import atomic_dir, check_out_dir
 from hpd3d.camera_sampling import CameraConfig
-from hpd3d.config import from_section, hydra_main, parse_shard
+from hpd3d.config import from_section, hydra_main, parse_shard, shard_dir, shard_name
 from hpd3d.dataset import Dataset
 from hpd3d.errors import InputError, failed_inputs_error
 from hpd3d.progress import progress
@@ -67,7 +67,7 @@ def check(cfg: DictConfig) -> tuple[AugmentConfig, int, int, Path]:
         raise InputError(None, f"fps={fps!r}: must be a number > 0 (frames per second)")
     if not str(cfg.name) or "/" in str(cfg.name):
         raise InputError(None, f"name={cfg.name!r}: must be a plain file-name part")
-    out_dir = Path(cfg.out) if shard_n == 1 else Path(cfg.out) / f"shard-{shard_i}of{shard_n}"
+    out_dir = shard_dir(cfg.out, (shard_i, shard_n))
     check_out_dir(out_dir, bool(cfg.overwrite))
     return aug, shard_i, shard_n, out_dir
 
@@ -80,7 +80,7 @@ def run(cfg: DictConfig) -> Path:
     n_files = len(seqs) + len(failures)
     if not seqs:
         raise failed_inputs_error(cfg.input, failures, n_files)
-    name = cfg.name if shard_n == 1 else f"{cfg.name}-{shard_i}of{shard_n}"
+    name = shard_name(cfg.name, (shard_i, shard_n))
     jobs = [(k, r) for k in range(len(seqs)) for r in range(cfg.repeats)]
     mine = jobs[shard_i::shard_n]
 

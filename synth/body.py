@@ -210,8 +210,7 @@ def mean_body(height: float = 1.75) -> Body:
     return Body(np.float64(height), ratios)
 
 
-_HAS_CHILD = np.zeros(NUM_JOINTS, bool)
-_HAS_CHILD[PARENTS[PARENTS >= 0]] = True
+_HAS_CHILD = H36M.has_children
 
 
 def fk(offsets: np.ndarray, local: np.ndarray, root: np.ndarray) -> np.ndarray:

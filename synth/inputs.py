@@ -7,11 +7,9 @@ the way VideoPose3D does it.
 
 from __future__ import annotations
 
-import glob
-from pathlib import Path
-
 import numpy as np
 
+from hpd3d.bvh_files import find_bvh, resample_indices
 from hpd3d.errors import InputError
 from hpd3d.formats import load_3d
 from hpd3d.skeleton import h36m32_to_h36m
@@ -36,19 +34,6 @@ def from_npz(path) -> list[Sequence]:
     return out
 
 
-def bvh_paths(spec: str) -> list[Path]:
-    p = Path(spec)
-    if p.is_dir():
-        paths = sorted(p.rglob("*.bvh"))
-    elif any(ch in spec for ch in "*?["):
-        paths = sorted(Path(x) for x in glob.glob(spec, recursive=True))
-    else:
-        paths = [p]
-    if not paths:
-        raise InputError(spec, "no .bvh files found")
-    return paths
-
-
 def from_bvh(spec: str, fps: float | None = None, failures: list | None = None) -> list[Sequence]:
     """Each BVH file becomes subject = file stem, action = ``mocap`` (resampled to
     ``fps`` by nearest frame when given). With a ``failures`` list, a bad file (unreadable,
@@ -58,7 +43,7 @@ def from_bvh(spec: str, fps: float | None = None, failures: list | None = None) 
     from hpd3d.rig import to_h36m
 
     out, taken = [], {}
-    for path in bvh_paths(spec):
+    for path in find_bvh(spec):
         subject = path.stem.replace("_", "-")
         try:
             if subject in taken:
@@ -77,10 +62,7 @@ def from_bvh(spec: str, fps: float | None = None, failures: list | None = None) 
             continue
         taken[subject] = path
         if fps:
-            n = max(1, int(round(bvh.num_frames * bvh.frame_time * fps)))
-            idx = np.minimum(np.round(np.arange(n) / fps / bvh.frame_time).astype(int),
-                             bvh.num_frames - 1)
-            seq = seq[idx]
+            seq = seq[resample_indices(bvh.num_frames, bvh.frame_time, fps)]
         out.append((subject, "mocap", seq))
     return out
 

@@ -7,10 +7,13 @@ drawn in the joint's anatomical frame, slerped between keyframes for smooth sequ
 Bone lengths are preserved exactly (rigid rotations). After rotating, the anatomical
 angles (:mod:`hpd3d.anatomy`) are checked against the joint limits; a frame that would
 leave them has its rotation shortened along the same geodesic (a bisection on the slerp
-fraction from the identity), so every augmented pose stays within limits.
+fraction from the identity), so every augmented pose stays within limits. Config:
+``conf/joints/`` (:class:`JointsConfig`).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.spatial.transform import Rotation, Slerp
@@ -38,13 +41,7 @@ JOINTS = {
 
 def subtree(first: int) -> np.ndarray:
     """``first`` and all its descendants in the H36M tree."""
-    parents = np.asarray(H36M.parents)
-    keep = np.zeros(len(parents), dtype=bool)
-    keep[first] = True
-    for j in range(len(parents)):  # parents precede children in H36M order
-        if parents[j] >= 0 and keep[parents[j]]:
-            keep[j] = True
-    return np.flatnonzero(keep)
+    return np.asarray(H36M.subtree(first))
 
 
 def joint_frame(x: np.ndarray, joint: str) -> np.ndarray:
@@ -160,3 +157,25 @@ def augment_joints(seq: np.ndarray, rng: np.random.Generator, joints=tuple(JOINT
             local = smooth_local(rng, len(out), max_deg, keyframe_every)
         out = apply_within_limits(out, joint, local)
     return out
+
+
+@dataclass
+class JointsConfig:
+    enabled: bool = True
+    prob: float = 0.3  # per joint and sequence
+    joints: tuple = tuple(JOINTS)
+    max_deg: tuple = (30.0, 20.0, 20.0)  # about the joint frame's x, y, z axes
+    keyframe_every: int = 25
+
+    def check(self, where="joints"):
+        unknown = set(self.joints) - set(JOINTS)
+        if unknown:
+            raise ValueError(f"{where}.joints: unknown {sorted(unknown)}; known: {list(JOINTS)}")
+        if not 0 <= self.prob <= 1 or min(self.max_deg) < 0:
+            raise ValueError(f"{where}: prob must lie in [0, 1] and max_deg be ≥ 0")
+
+
+def augment(seq: np.ndarray, rng: np.random.Generator, cfg: JointsConfig) -> np.ndarray:
+    """The ``joints`` step of the chain (:data:`synth.augment.CHAIN`)."""
+    return augment_joints(seq, rng, tuple(cfg.joints), cfg.prob, tuple(cfg.max_deg),
+                          cfg.keyframe_every)

@@ -5,10 +5,13 @@ The ankle moves in the leg's own flexion plane, on the circle of the TRUE shank 
 flexion angle anywhere in the knee's range (0 = straight). The plane is spanned by the
 thigh and the current shank where the knee is bent; as the leg straightens it blends
 smoothly into the plane of the thigh and the pelvis' forward axis, so a straight leg
-still flexes backwards. Vectorised over frames and legs.
+still flexes backwards. Vectorised over frames and legs. Config: ``conf/knee/``
+(:class:`KneeConfig`).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.interpolate import PchipInterpolator
@@ -16,6 +19,25 @@ from scipy.interpolate import PchipInterpolator
 from hpd3d.anatomy import L_ANKLE, L_HIP, L_KNEE, R_ANKLE, R_HIP, R_KNEE, pelvis_frame, unit
 
 LEGS = ((R_HIP, R_KNEE, R_ANKLE), (L_HIP, L_KNEE, L_ANKLE))
+
+
+@dataclass
+class KneeConfig:
+    enabled: bool = True
+    prob: float = 0.5  # per leg and sequence
+    range: tuple = (0.0, 160.0)  # flexion degrees
+    keyframe_every: int = 25  # frames between flexion keyframes; 0 = independent poses
+
+    def check(self, where="knee"):
+        if self.range[0] > self.range[1] or self.range[0] < 0 or self.range[1] > 180:
+            raise ValueError(f"{where}.range: need 0 ≤ min ≤ max ≤ 180, got {list(self.range)}")
+        if not 0 <= self.prob <= 1:
+            raise ValueError(f"{where}.prob: must lie in [0, 1]")
+
+
+def augment(seq: np.ndarray, rng: np.random.Generator, cfg: KneeConfig) -> np.ndarray:
+    """The ``knee`` step of the chain (:data:`synth.augment.CHAIN`)."""
+    return augment_knees(seq, rng, cfg.prob, tuple(cfg.range), cfg.keyframe_every)
 
 
 def knee_axis(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, left: np.ndarray,

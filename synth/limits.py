@@ -38,6 +38,10 @@ spine's total range split between the lumbar ``spine`` and the thoracic ``thorax
     elbows          0 … 150         −5 … 10         −80 … 80 (supination +)
     ==============  ==============  ==============  ==============
 
+These bound rotations; the augmentations check poses they only see as positions against
+:data:`synth.limits_pose.POSE_LIMITS`, angles measured from positions (no axial rotation,
+trunk and shoulders coupled); that module says why both exist and where they agree.
+
 Shoulder abduction crosses 90° (Euler gimbal lock of the middle angle): every rotation has
 two XYZ decompositions, ``(a, b, c)`` and ``(a + π, π − b, c + π)``; :func:`from_rotation`
 returns the one inside (or nearest to) the limits.
@@ -52,7 +56,7 @@ from scipy.spatial.transform import Rotation
 
 from hpd3d.skeleton import H36M
 
-from .body import ANATOMICAL_AXES, NUM_JOINTS, PARENTS
+from .body import ANATOMICAL_AXES, NUM_JOINTS
 
 DOFS = ("flexion", "abduction", "rotation")
 EULER = "XYZ"
@@ -80,14 +84,7 @@ UPPER = np.radians(LIMITS_DEG[..., 1])
 NEUTRAL = np.clip(0.0, LOWER, UPPER)
 
 
-def _descendants(j: int) -> tuple[int, ...]:
-    keep = np.zeros(NUM_JOINTS, bool)
-    for k in range(j + 1, NUM_JOINTS):  # parents precede children in H36M order
-        keep[k] = PARENTS[k] == j or keep[PARENTS[k]]
-    return tuple(int(k) for k in np.flatnonzero(keep))
-
-
-MOVES: dict[int, tuple[int, ...]] = {j: _descendants(j) for j in range(NUM_JOINTS)}
+MOVES: dict[int, tuple[int, ...]] = {j: tuple(H36M.subtree(j)[1:]) for j in range(NUM_JOINTS)}
 MOVES_BY_NAME = {H36M.joints[j]: tuple(H36M.joints[k] for k in v) for j, v in MOVES.items()}
 
 _A = ANATOMICAL_AXES  # (17, 3, 3)

@@ -3,6 +3,28 @@
 Used by the augmentations, which see only joint positions. Ranges in degrees, from the
 usual clinical range-of-motion tables (AAOS / Norkin & White), slightly widened for
 measurement from a 17-joint skeleton.
+
+Why a second table beside :mod:`synth.limits` (and how the two agree)
+    :mod:`synth.limits` bounds the Euler angles (flexion, abduction, axial rotation) of
+    each joint's LOCAL rotation: what motion made by forward kinematics needs (three
+    degrees of freedom per joint, sampled independently). This table bounds angles
+    MEASURED from 17 positions, what data that is only positions (Human3.6M, BVH mapped
+    to 17 joints, a lifter's output) can show: no axial rotation at all (a bone's twist
+    moves no joint), hinge flexion as the angle between two bones (≥ 0), ball joints as
+    the swing from hanging down in the parent's body frame, the trunk as the thorax frame
+    against the pelvis frame (which the spine AND thorax joints and the shoulders all
+    move). The measurement maps the Euler box onto a region that is not a box, so one
+    table cannot be computed from the other exactly; the tests pin how they agree:
+
+    - hinges: the knee's measured range over its Euler range is 0 … 160°, this table's;
+      the elbow's is 0 … 150°, this table allows 155° (5° for measurement noise);
+    - every joint alone, anywhere in the middle 70 % of its Euler ranges (about neutral),
+      and all joints together in the middle 50 %, measure inside this table;
+    - beyond that they differ by design at the hips and shoulders: the Euler box combines
+      full flexion (125°) with full abduction (50°), which measures as up to 92° of swing
+      abduction (and the shoulders' extension behind a raised arm): extremes no one
+      reaches together, which this table's coupled bounds refuse; and the trunk: spine
+      and thorax joints both at their lateral extremes measure ±59° against 40° here.
 """
 
 from __future__ import annotations

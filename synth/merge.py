@@ -4,42 +4,21 @@
 (each with its own camera files). This finds every ``data_3d_<name>-<i>of<n>.npz`` below
 ``dir``, checks that none is missing and no sequence appears twice, and writes
 ``data_3d_<name>.npz``, its 2D files and the union of the cameras into ``out``
-(default ``dir``).
+(default ``dir``); ``format=mmpose`` adds MMPose's files as ``synth.augment_h36m`` does.
+The files are byte-equal to those of one run that made every sequence.
 """
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
 from omegaconf import DictConfig
 
 from hpd3d.atomic import atomic_dir, check_out_dir
-from hpd3d.config import hydra_main
-from hpd3d.errors import InputError
-
+from hpd3d.config import find_shards, hydra_main
 from hpd3d.dataset import Dataset, read_dataset
-
-
-def find_shards(folder: Path, name: str) -> list[tuple[Path, str]]:
-    """(folder, shard name) of every shard, in order; error if one is missing."""
-    pat = re.compile(rf"data_3d_{re.escape(name)}-(\d+)of(\d+)\.npz$")
-    found = {}
-    for p in sorted(folder.rglob("data_3d_*.npz")):
-        m = pat.match(p.name)
-        if m:
-            found[(int(m.group(1)), int(m.group(2)))] = p
-    if not found:
-        raise InputError(folder, f"no shards data_3d_{name}-<i>of<n>.npz found")
-    counts = {n for _, n in found}
-    if len(counts) != 1:
-        raise InputError(folder, f"shards of different splits: n = {sorted(counts)}")
-    (n,) = counts
-    missing = [i for i in range(n) if (i, n) not in found]
-    if missing:
-        raise InputError(folder, f"shards missing: {missing} of {n}")
-    return [(found[(i, n)].parent, f"{name}-{i}of{n}") for i in range(n)]
+from hpd3d.errors import InputError
 
 
 def _kept(folder: Path, out: Path, shards) -> tuple[str, ...]:
@@ -58,9 +37,10 @@ def _kept(folder: Path, out: Path, shards) -> tuple[str, ...]:
     return tuple(sorted(names)) + ("multirun.yaml",)  # Hydra's record of the sharded sweep
 
 
-def merge(folder, name: str, out=None, overwrite: bool = False) -> Path:
+def merge(folder, name: str, out=None, overwrite: bool = False, mmpose: bool = False) -> Path:
     """Merge every shard below ``folder`` into ``out`` (default ``folder``, keeping the
-    shard folders); ``out`` is the run's own (:func:`hpd3d.atomic.atomic_dir`)."""
+    shard folders); ``out`` is the run's own (:func:`hpd3d.atomic.atomic_dir`). The bytes
+    equal one run that made every sequence (:meth:`Dataset.write` orders them by name)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(folder, "dir: no such folder")
@@ -80,13 +60,15 @@ def merge(folder, name: str, out=None, overwrite: bool = False) -> Path:
         except (ValueError, KeyError) as e:
             raise InputError(shard_dir, str(e)) from None
     with atomic_dir(out, overwrite, keep) as tmp:
-        merged.write(tmp, name)
+        merged.write(tmp, name, mmpose=mmpose)
     return out
 
 
 @hydra_main("merge")
 def main(cfg: DictConfig) -> None:
-    out = merge(cfg.dir, cfg.name, cfg.out, bool(cfg.overwrite))
+    if cfg.format not in ("videopose3d", "mmpose"):
+        raise InputError(None, f"format={cfg.format!r}: 'videopose3d' or 'mmpose'")
+    out = merge(cfg.dir, cfg.name, cfg.out, bool(cfg.overwrite), mmpose=cfg.format == "mmpose")
     print(f"merge: wrote {out}/data_3d_{cfg.name}.npz and its 2D and camera files")
 
 

@@ -151,3 +151,33 @@ def test_matrices_match_scipy_euler_in_the_anatomical_frame():
     ref = B.ANATOMICAL_AXES @ Rotation.from_euler("XYZ", a.reshape(-1, 3)).as_matrix().reshape(
         200, 17, 3, 3) @ np.swapaxes(B.ANATOMICAL_AXES, -1, -2)
     assert np.abs(L.to_matrix(a) - ref).max() < 1e-12
+
+
+# ------------------------------------------- the two limit tables (synth.limits_pose says why)
+def _measure(a):
+    body = B.mean_body()
+    return B.fk(body.offsets, L.to_matrix(a), np.zeros((len(a), 3)))
+
+
+def test_position_limits_agree_with_the_angle_table():
+    from synth.limits_pose import POSE_LIMITS, within_limits
+
+    rng = np.random.default_rng(0)
+    # hinges: the measured range over the Euler range is the position table's
+    for j, name in ((2, "right_knee"), (5, "left_knee"), (12, "left_elbow"), (15, "right_elbow")):
+        a = np.zeros((2002, 17, 3))
+        a[:, j, 0] = np.append(np.linspace(L.LOWER[j, 0], L.UPPER[j, 0], 2001), 0.0)
+        flex = anatomy.hinge_flexion(_measure(a), name)
+        lo, hi = POSE_LIMITS[name]
+        assert lo == 0 and flex.min() == pytest.approx(0, abs=1e-6)
+        assert flex.max() == pytest.approx(np.degrees(L.UPPER[j, 0]), abs=1e-6)
+        assert 0 <= hi - flex.max() <= 5 + 1e-6  # knee: equal; elbow: 5° of slack
+    # every joint alone within the middle 70 % of its Euler ranges; all in the middle 50 %
+    for j in L.ROTATING:
+        assert within_limits(_measure(L.sample(rng, 2000, joints=[j], scale=0.7))).all(), j
+    assert within_limits(_measure(L.sample(rng, 4000, scale=0.5))).all()
+    # where they differ (by design, documented): hips at full flexion + abduction
+    a = np.zeros((1, 17, 3))
+    a[0, 1] = [L.UPPER[1, 0], L.UPPER[1, 1], 0]
+    ab = anatomy.all_angles(_measure(a), names=["right_hip_abduction"])["right_hip_abduction"]
+    assert ab[0] > POSE_LIMITS["right_hip_abduction"][1] + 20

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from mmengine.dist import master_only
 from mmengine.evaluator import BaseMetric
 from mmengine.hooks import Hook
 from mmengine.model import BaseModel
@@ -255,6 +256,7 @@ class ExportHook(Hook):
             self._export(runner, "best.pt", clean)
         self._flush(runner)
 
+    @master_only  # one process writes the run's files (DDP)
     def _flush(self, runner) -> None:
         row, self._pending = self._pending, None
         self.rows = [r for r in self.rows if int(r["epoch"]) < row["epoch"]] + [row]
@@ -264,6 +266,7 @@ class ExportHook(Hook):
         w.writerows(self.rows)
         atomic.write_text(Path(runner.work_dir) / "metrics.csv", buf.getvalue())
 
+    @master_only
     def _export(self, runner, name: str, metrics: dict) -> None:
         lifter = _ema_lifter(runner) or _lifter_of(runner)
         meta = dict(self.extra.get("meta", {}), epoch=self._pending["epoch"], iter=runner.iter,

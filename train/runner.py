@@ -37,6 +37,7 @@ from hpd3d import atomic
 from hpd3d.errors import InputError
 from hpd3d.normalization import Normalization
 from train.checks import check_config
+from train import distributed
 from train.data import DataConfig, build_data, build_loaders, window_for
 from train.loop import (HEADS, DebugHook, EpochSeedHook, ExportHook, LifterModel,
                         NonFiniteLoss, PoseMetric, ProgressHook, freeze_backbone,
@@ -126,6 +127,8 @@ def build_runner(cfg: DictConfig):
     """Everything the run needs, as an mmengine Runner (not yet started)."""
     from mmengine.runner import Runner
 
+    # the process group first: the samplers split the data by rank
+    wrapper = distributed.setup(str(cfg.launcher))
     seed = int(cfg.seed)
     seed_everything(seed)  # model initialisation
     mcfg = OmegaConf.to_container(cfg.model, resolve=True)
@@ -198,6 +201,7 @@ def build_runner(cfg: DictConfig):
             log_processor=dict(by_epoch=True, window_size=int(cfg.log_interval)),
             randomness=dict(seed=seed, deterministic=bool(cfg.deterministic)),
             launcher=str(cfg.launcher),
+            cfg=dict(model_wrapper_cfg=wrapper) if wrapper else None,
             env_cfg=dict(cudnn_benchmark=False, dist_cfg=dict(backend=backend)),
             resume=bool(cfg.resume),
             log_level="INFO",
@@ -265,13 +269,14 @@ def train(cfg: DictConfig) -> Path:
     work_dir.mkdir(parents=True, exist_ok=True)
     atomic.write_text(work_dir / "config.yaml", OmegaConf.to_yaml(cfg, resolve=True))
     n = info["lifter"].num_parameters()
-    print(f"train: {cfg.exp}: {info['lifter'].name} ({n / 1e6:.2f} M parameters), "
+    say = print if distributed.is_main() else (lambda *a, **k: None)  # rank 0 speaks
+    say(f"train: {cfg.exp}: {info['lifter'].name} ({n / 1e6:.2f} M parameters), "
           f"{len(info['train'])} training / {len(info['val'])} validation samples "
           f"({info['table'].num_frames} 2D poses), {info['iters_per_epoch']} iterations/epoch, "
           f"work dir {work_dir}")
     if info["load_report"] is not None:
         r = info["load_report"]
-        print(f"train: fine-tuning from {r.source} ({r.format}, {r.loaded} tensors)")
+        say(f"train: fine-tuning from {r.source} ({r.format}, {r.loaded} tensors)")
     try:
         with allow_safe_globals(), trusted_loads(trust):
             runner.train()
@@ -279,7 +284,7 @@ def train(cfg: DictConfig) -> Path:
         raise NonFiniteLoss(f"{work_dir}: training stopped at epoch {runner.epoch + 1}, "
                             f"iteration {runner.iter}: {e}; the last good checkpoint is "
                             f"{_last_good(work_dir)}") from None
-    print(f"train: done in {time.perf_counter() - t0:.0f} s; {work_dir / 'last.pt'}")
+    say(f"train: done in {time.perf_counter() - t0:.0f} s; {work_dir / 'last.pt'}")
     return work_dir
 
 

@@ -7,7 +7,8 @@ more than it has), then all are shuffled together. The epoch's order is a pure f
 of ``(seed, epoch)`` — like mmengine's ``DefaultSampler`` — so a run resumed at epoch
 ``e`` sees exactly the batches an uninterrupted run sees; ``set_epoch`` (called by
 mmengine's ``DistSamplerSeedHook``) also tells the dataset the epoch for its noise.
-Distributed: rank ``r`` of ``n`` takes every n-th index of the same order (no padding).
+Distributed: rank ``r`` of ``n`` takes every n-th index of the same order (no padding;
+training drops the last ``total mod n`` so every rank takes the same number of steps).
 Without shuffling (validation) the order is sequential and weights are ignored.
 """
 
@@ -69,8 +70,13 @@ class SourceSampler(torch.utils.data.Sampler):
         out = np.concatenate(parts) if parts else np.zeros(0, np.int64)
         return out[rng.permutation(len(out))]
 
+    def _used(self) -> int:
+        """Indices used this epoch: training drops the last ``total mod world_size`` so
+        every rank runs the same number of steps (DDP waits for all of them at each)."""
+        return self.total - self.total % self.world_size if self.shuffle else self.total
+
     def __iter__(self):
-        return iter(self.indices()[self.rank :: self.world_size].tolist())
+        return iter(self.indices()[: self._used()][self.rank :: self.world_size].tolist())
 
     def __len__(self) -> int:
-        return len(range(self.rank, self.total, self.world_size))
+        return len(range(self.rank, self._used(), self.world_size))
