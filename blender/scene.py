@@ -387,7 +387,7 @@ def add_anny(joints: np.ndarray, gender: float = 0.5, weight: float = 0.5,
 
     from .body import add_body
 
-    lengths = np.median(np.linalg.norm(joints[:, 1:] - joints[:, PARENTS[1:]], axis=-1), axis=0)
+    lengths = np.median(np.linalg.norm(joints[:, 1:] - joints[:, np.asarray(H36M.parents)[1:]], axis=-1), axis=0)
     rest = t_pose(np.maximum(lengths, 1e-3))
     col = bpy.data.collections["Mannequin"]
     for name in ("Mannequin", "MannequinMesh"):
