@@ -21,3 +21,21 @@ def shared_dir() -> Path:
 @pytest.fixture(scope="session")
 def bvh_dir(shared_dir) -> Path:
     return BVH_DIR
+
+
+# bpy (Blender as a module) can deadlock in its C++ exit handlers (a condition variable
+# destroyed while its "delayed close" thread still waits on it: seen on a full run) and
+# may drop Python's buffered output at exit. Once pytest has written its summary, flush
+# and leave with pytest's own exit status, skipping those handlers.
+def pytest_sessionfinish(session, exitstatus):
+    session.config._hpd3d_exitstatus = int(exitstatus)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config):
+    import sys
+
+    if "bpy" in sys.modules and hasattr(config, "_hpd3d_exitstatus"):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(config._hpd3d_exitstatus)
