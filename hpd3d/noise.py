@@ -20,8 +20,8 @@ error model measured on rendered humans (:class:`FittedNoise`, fitted by
 ``tools/fit_detector_noise.py``, shipped as ``data/noise_mediapipe.npz``): per joint and
 view a bias (systematic offset, joint-definition differences included) and a noise that
 is correlated across joints and in time (AR(1)), per-joint outliers, left/right swaps of
-whole limbs and missed frames, each with the rate measured for that view. The view
-(front / the person's left side / back / right side towards the camera) is read from the
+whole limbs with the rate measured for that view, and missed frames by person size in pixels. The view
+(front / side / back towards the camera) is read from the
 clean 2D itself (:func:`view_bins`), so callers need nothing beyond ``uv``.
 """
 
@@ -118,7 +118,8 @@ def add_noise(uv: np.ndarray, rng: np.random.Generator, model: NoiseModel
 
 # --------------------------------------------------------------------------- fitted detector model
 
-VIEWS = ("front", "left", "back", "right")  # which side of the person faces the camera
+VIEWS = ("front", "side", "back")  # which side of the person faces the camera
+MISS_EDGES = (128.0, 192.0)  # person size (px) bins of the miss rate: <128, 128-192, >=192
 # whole limbs that a detector swaps left/right: (right joints, left joints), H36M-17
 LIMBS = {"leg": ((1, 2, 3), (4, 5, 6)), "arm": ((14, 15, 16), (11, 12, 13))}
 SWAP_MARGIN = 0.7  # a limb counts as swapped when the crossed assignment is this much closer
@@ -142,9 +143,11 @@ class FittedNoise:
     ``step_s`` seconds apart is ``rho``; otherwise an outlier, isotropic Gaussian of SD
     ``out_sd[v, j]`` per axis. Each limb of :data:`LIMBS` is swapped left↔right with
     probability ``swap_rate[v, limb]`` in runs of ``swap_run`` steps on average; the whole
-    person is missed (confidence 0) with probability ``miss_rate[v]`` in runs of
-    ``miss_run`` steps. Confidence (the detector's visibility) is
-    ``N(conf_mean, conf_sd)`` clipped to [0, 1]. ``kc``, ``ks`` calibrate :func:`view_bins`.
+    person is missed (confidence 0) with probability ``miss_rate[k]`` for a person size in
+    pixels in bin ``k`` of :data:`MISS_EDGES` (small people are missed: the detector's
+    misses depend on pixels, not on the view), in runs of ``miss_run`` steps. Confidence
+    (the detector's visibility) is ``N(conf_mean, conf_sd)`` clipped to [0, 1].
+    ``view_lo``/``view_hi`` are :func:`view_bins`' thresholds.
     """
 
     bias: np.ndarray  # (V, 17, 2)
@@ -152,21 +155,21 @@ class FittedNoise:
     out_rate: np.ndarray  # (V, 17)
     out_sd: np.ndarray  # (V, 17)
     swap_rate: np.ndarray  # (V, 2) leg, arm
-    miss_rate: np.ndarray  # (V,)
+    miss_rate: np.ndarray  # (len(MISS_EDGES) + 1,) by person size in px
     conf_mean: np.ndarray  # (V, 17)
     conf_sd: np.ndarray  # (V, 17)
     rho: float = 0.0
     step_s: float = 0.1
     swap_run: float = 1.0
     miss_run: float = 1.0
-    kc: float = 0.2
-    ks: float = -0.03
+    view_lo: float = -0.13
+    view_hi: float = 0.13
     count: np.ndarray | None = None  # (V,) detected frames the fit saw per view
     provenance: str = ""
 
     _ARRAYS = ("bias", "chol", "out_rate", "out_sd", "swap_rate", "miss_rate", "conf_mean",
                "conf_sd", "count")
-    _SCALARS = ("rho", "step_s", "swap_run", "miss_run", "kc", "ks")
+    _SCALARS = ("rho", "step_s", "swap_run", "miss_run", "view_lo", "view_hi")
 
     @property
     def sd(self) -> np.ndarray:
@@ -190,8 +193,10 @@ class FittedNoise:
             if tuple(z["views"]) != VIEWS:
                 raise ValueError(f"{path}: views {tuple(z['views'])}, expected {VIEWS}")
         fm = cls(**kw)
-        if fm.bias.shape != (len(VIEWS), 17, 2) or fm.chol.shape != (len(VIEWS), 34, 34):
-            raise ValueError(f"{path}: bias/chol shapes {fm.bias.shape}, {fm.chol.shape}")
+        if (fm.bias.shape != (len(VIEWS), 17, 2) or fm.chol.shape != (len(VIEWS), 34, 34)
+                or fm.miss_rate.shape != (len(MISS_EDGES) + 1,)):
+            raise ValueError(f"{path}: bias/chol/miss_rate shapes {fm.bias.shape}, "
+                             f"{fm.chol.shape}, {fm.miss_rate.shape}")
         return fm
 
 
@@ -203,27 +208,19 @@ def load_fitted(path) -> FittedNoise:
     return _CACHE[key]
 
 
-def view_features(uv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(..., T, 17, 2) clean keypoints → (c, s) (..., T), in person sizes: ``c`` how far
-    the person's left lies to the image right of their right (shoulders and hips; > 0 seen
-    from the front), ``s`` the nose's horizontal offset from the thorax–head line (its sign
-    says which way the face points)."""
+def view_feature(uv: np.ndarray) -> np.ndarray:
+    """(..., T, 17, 2) clean keypoints → (..., T): how far the person's left lies to the
+    image right of their right (shoulders and hips, in person sizes): about +0.19 seen
+    from the front, 0 from the side, −0.19 from the back."""
     x = uv[..., 0]
     size = person_size(uv)[..., 0, 0]
-    c = ((x[..., 11] - x[..., 14]) + (x[..., 4] - x[..., 1])) / 2 / size
-    s = (x[..., 9] - (x[..., 8] + x[..., 10]) / 2) / size
-    return c, s
-
-
-def view_azimuth_2d(uv: np.ndarray, kc: float = 0.2, ks: float = -0.03) -> np.ndarray:
-    """Azimuth (degrees, [0, 360)) of the camera around the person estimated from clean 2D:
-    0 in front, 90 on the person's left, 180 behind, 270 on their right."""
-    c, s = view_features(uv)
-    return np.degrees(np.arctan2(s / ks, c / kc)) % 360.0
+    return ((x[..., 11] - x[..., 14]) + (x[..., 4] - x[..., 1])) / 2 / size
 
 
 def view_azimuth_3d(pos_cam: np.ndarray) -> np.ndarray:
-    """Same azimuth from camera-frame 3D joints (..., T, 17, 3) (OpenCV frame)."""
+    """Azimuth (degrees, [0, 360)) of the camera around the person from camera-frame 3D
+    joints (..., T, 17, 3) (OpenCV frame): 0 in front, 90 on the person's left, 180
+    behind, 270 on their right."""
     p = pos_cam
     right = (p[..., 1, :] - p[..., 4, :]) + (p[..., 14, :] - p[..., 11, :])
     up = p[..., 8, :] - p[..., 0, :]
@@ -236,13 +233,22 @@ def view_azimuth_3d(pos_cam: np.ndarray) -> np.ndarray:
 
 
 def azimuth_bins(azimuth_deg: np.ndarray) -> np.ndarray:
-    """Azimuth → index into :data:`VIEWS` (90° bins centred on 0, 90, 180, 270)."""
-    return (((np.asarray(azimuth_deg) + 45.0) % 360.0) // 90.0).astype(np.int64)
+    """Azimuth → index into :data:`VIEWS`: front within 45° of 0, back within 45° of 180."""
+    a = np.abs((np.asarray(azimuth_deg) + 180.0) % 360.0 - 180.0)  # 0 … 180 from the front
+    return np.where(a <= 45.0, 0, np.where(a >= 135.0, 2, 1)).astype(np.int64)
 
 
 def view_bins(uv: np.ndarray, fm: FittedNoise | None = None) -> np.ndarray:
-    kc, ks = (fm.kc, fm.ks) if fm is not None else (0.2, -0.03)
-    return azimuth_bins(view_azimuth_2d(uv, kc, ks))
+    """(..., T) index into :data:`VIEWS` from clean 2D alone (:func:`view_feature` above
+    ``view_hi``: front, below ``view_lo``: back, else side), so callers need no 3D."""
+    lo, hi = (fm.view_lo, fm.view_hi) if fm is not None else (-0.13, 0.13)
+    c = view_feature(uv)
+    return np.where(c > hi, 0, np.where(c < lo, 2, 1)).astype(np.int64)
+
+
+def miss_bins(uv: np.ndarray) -> np.ndarray:
+    """(..., T) person-size bin (:data:`MISS_EDGES`, px) of clean keypoints."""
+    return np.searchsorted(np.asarray(MISS_EDGES), person_size(uv)[..., 0, 0], side="right")
 
 
 def detect_swaps(gt: np.ndarray, pred: np.ndarray) -> np.ndarray:
@@ -315,7 +321,8 @@ def add_noise_fitted(uv: np.ndarray, rng: np.random.Generator, fm: FittedNoise,
         noisy = swap_limbs(noisy, _runs(rng, lead, T, fm.swap_run * steps, fm.swap_rate[v]))
     conf = np.clip(fm.conf_mean[v] + rng.standard_normal((*lead, T, J)) * fm.conf_sd[v], 0, 1)
     if scale > 0:
-        miss = _runs(rng, lead, T, fm.miss_run * steps, fm.miss_rate[v][..., None])[..., 0]
+        rate = fm.miss_rate[miss_bins(uv)][..., None]
+        miss = _runs(rng, lead, T, fm.miss_run * steps, rate)[..., 0]
         conf = np.where(miss[..., None], 0.0, conf)
     return noisy.astype(np.float32), conf.astype(np.float32)
 
@@ -329,11 +336,11 @@ def _mean_run(flags: np.ndarray) -> float:
     return float(f.sum() / starts) if starts else 1.0
 
 
-def fit_noise(seqs, step_s: float, kc: float = 0.2, ks: float = -0.03,
+def fit_noise(seqs, step_s: float, view_lo: float = -0.13, view_hi: float = 0.13,
               out_k: float = 3.5, shrink: float = 0.2, provenance: str = "") -> FittedNoise:
     """Fit :class:`FittedNoise` on sequences ``(gt (T, 17, 2), pred (T, 17, 2) with NaN
     where the detector missed the frame, conf (T, 17))`` in pixels, frames ``step_s``
-    seconds apart. ``kc``/``ks`` calibrate the 2D view estimate (:func:`view_bins`).
+    seconds apart. ``view_lo``/``view_hi``: the 2D view thresholds (:func:`view_bins`).
 
     Limbs detected swapped (:func:`detect_swaps`) are swapped back before the error is
     measured. Per view and joint: outliers are residuals beyond ``out_k`` robust SDs
@@ -343,14 +350,15 @@ def fit_noise(seqs, step_s: float, kc: float = 0.2, ks: float = -0.03,
     V, J = len(VIEWS), 17
     proto = FittedNoise(bias=np.zeros((V, J, 2)), chol=np.zeros((V, 34, 34)),
                         out_rate=np.zeros((V, J)), out_sd=np.zeros((V, J)),
-                        swap_rate=np.zeros((V, 2)), miss_rate=np.zeros(V),
-                        conf_mean=np.zeros((V, J)), conf_sd=np.zeros((V, J)), kc=kc, ks=ks)
+                        swap_rate=np.zeros((V, 2)), miss_rate=np.zeros(len(MISS_EDGES) + 1),
+                        conf_mean=np.zeros((V, J)), conf_sd=np.zeros((V, J)),
+                        view_lo=view_lo, view_hi=view_hi)
     E, VB, C, SW, MISS_V, MISS_FL, SW_FL, LAGS = [], [], [], [], [], [], [], []
     for gt, pred, conf in seqs:
         gt, pred = np.asarray(gt, float), np.asarray(pred, float)
         v = view_bins(gt, proto)
         det = np.isfinite(pred).all((-1, -2))
-        MISS_V.append(np.stack([v, ~det], -1))
+        MISS_V.append(np.stack([miss_bins(gt), ~det], -1))
         MISS_FL.append(~det)
         if not det.any():
             continue
@@ -401,11 +409,12 @@ def fit_noise(seqs, step_s: float, kc: float = 0.2, ks: float = -0.03,
         proto.swap_rate[b] = SW[VB == b].mean(0) if (VB == b).any() else SW.mean(0)
         proto.conf_mean[b] = C[m].mean(0)
         proto.conf_sd[b] = C[m].std(0)
-        mb = mv[:, 0] == b
-        proto.miss_rate[b] = mv[mb, 1].mean() if mb.any() else mv[:, 1].mean()
         sel = VB[m] == b  # this view's frames among those fitted
         out[VB == b] = o[sel]
         resid[VB == b] = np.where(np.isnan(rr[sel]), 0.0, rr[sel])
+    for k in range(len(MISS_EDGES) + 1):
+        mb = mv[:, 0] == k
+        proto.miss_rate[k] = mv[mb, 1].mean() if mb.any() else mv[:, 1].mean()
     # lag-1 autocorrelation of the inlier residual between consecutive detected frames
     num = den = 0.0
     for i0, consecutive in LAGS:

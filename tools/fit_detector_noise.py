@@ -38,8 +38,8 @@ from hpd3d.dataset import read_dataset  # noqa: E402
 from hpd3d.errors import InputError, cli_guard  # noqa: E402
 from hpd3d.formats import load_2d, save_2d  # noqa: E402
 from hpd3d.noise import (LIMBS, VIEWS, NoiseModel, add_noise, add_noise_fitted,  # noqa: E402
-                         azimuth_bins, detect_swaps, fit_noise, person_size,
-                         view_azimuth_3d, view_features)
+                         MISS_EDGES, azimuth_bins, detect_swaps, fit_noise,
+                         person_size, view_azimuth_3d, view_feature)
 from hpd3d.skeleton import COCO_TO_H36M, H36M  # noqa: E402
 
 BLAZE_TO_COCO = [0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28]
@@ -142,18 +142,23 @@ def load_sequences(cfg) -> list[dict]:
 
 
 def calibrate_view(seqs) -> tuple[float, float, float, np.ndarray]:
-    """kc, ks of the 2D view estimate by least squares against the 3D azimuth; the bins'
-    agreement and the (3D × 2D) confusion counts."""
-    c = np.concatenate([view_features(q["gt"])[0] for q in seqs])
-    s = np.concatenate([view_features(q["gt"])[1] for q in seqs])
-    a = np.radians(np.concatenate([q["az3d"] for q in seqs]))
-    kc = float((c * np.cos(a)).sum() / (np.cos(a) ** 2).sum())
-    ks = float((s * np.sin(a)).sum() / (np.sin(a) ** 2).sum())
-    b2 = azimuth_bins(np.degrees(np.arctan2(s / ks, c / kc)))
-    b3 = azimuth_bins(np.degrees(a))
-    conf = np.zeros((4, 4), int)
+    """Thresholds (lo, hi) of the 2D view feature that best reproduce the 3D view bins;
+    their agreement and the (3D × 2D) confusion counts."""
+    c = np.concatenate([view_feature(q["gt"]) for q in seqs])
+    b3 = np.concatenate([azimuth_bins(q["az3d"]) for q in seqs])
+    grid = np.linspace(0.0, 0.25, 51)
+    best = (-1.0, 0.13, 0.13)
+    for lo in grid:
+        for hi in grid:
+            b2 = np.where(c > hi, 0, np.where(c < -lo, 2, 1))
+            agree = (b2 == b3).mean()
+            if agree > best[0]:
+                best = (agree, -lo, hi)
+    agree, lo, hi = best
+    b2 = np.where(c > hi, 0, np.where(c < lo, 2, 1))
+    conf = np.zeros((3, 3), int)
     np.add.at(conf, (b3, b2), 1)
-    return kc, ks, float((b2 == b3).mean()), conf
+    return float(lo), float(hi), float(agree), conf
 
 
 # ----------------------------------------------------------------------------- measures
@@ -172,8 +177,8 @@ def summarise(label, seqs, preds, dets):
     return dict(label=label, E=E, swap=sw.mean(0), miss=miss)
 
 
-def compare(train, held, kc, ks, step_s, seed) -> str:
-    fm = fit_noise([(q["gt"], q["pred"], q["conf"]) for q in train], step_s, kc, ks,
+def compare(train, held, lo, hi, step_s, seed) -> str:
+    fm = fit_noise([(q["gt"], q["pred"], q["conf"]) for q in train], step_s, lo, hi,
                    provenance="held-out comparison fit")
     rng = np.random.default_rng(seed)
     real = summarise("real MediaPipe", held, [q["pred"] for q in held],
@@ -225,11 +230,13 @@ def model_table(fm) -> str:
             cells += [f"{b[0]:+.1f}, {b[1]:+.1f}", f"{sd[v, j].mean() * 100:.1f}"]
         lines.append(f"| {j} {JOINTS[j]} | " + " | ".join(cells)
                      + f" | {fm.out_rate[:, j].mean():.1%} |")
-    lines += ["", "| view | leg swap | arm swap | missed | mean visibility |",
-              "|---|---|---|---|---|"]
+    lines += ["", "| view | leg swap | arm swap | mean visibility |", "|---|---|---|---|"]
     for v, name in enumerate(VIEWS):
         lines.append(f"| {name} | {fm.swap_rate[v, 0]:.1%} | {fm.swap_rate[v, 1]:.1%} "
-                     f"| {fm.miss_rate[v]:.1%} | {fm.conf_mean[v].mean():.2f} |")
+                     f"| {fm.conf_mean[v].mean():.2f} |")
+    edges = [0, *MISS_EDGES, np.inf]
+    lines += ["", "missed frames by person size (px): " + ", ".join(
+        f"{edges[k]:.0f}–{edges[k + 1]:.0f}: {fm.miss_rate[k]:.1%}" for k in range(len(edges) - 1))]
     lines += ["", f"rho (lag-1 autocorrelation, step {fm.step_s:.3f} s) = {fm.rho:.2f}; "
               f"mean swap run {fm.swap_run:.1f} steps, miss run {fm.miss_run:.1f} steps; "
               f"outlier SD {fm.out_sd.mean() * 100:.1f} % size"]
@@ -253,24 +260,24 @@ def main(cfg: DictConfig) -> None:
     seqs = load_sequences(cfg)
     fps = sorted({q["fps"] for q in seqs if q["fps"]})
     step_s = 1.0 / fps[0] if len(fps) == 1 else 0.1
-    kc, ks, agree, confusion = calibrate_view(seqs)
+    lo, hi, agree, confusion = calibrate_view(seqs)
     keys = sorted({q["key"] for q in seqs})
     held_keys = set(keys[::int(cfg.holdout_every)])
     train = [q for q in seqs if q["key"] not in held_keys]
     held = [q for q in seqs if q["key"] in held_keys]
-    cmp_table = compare(train, held, kc, ks, step_s, int(cfg.seed))
+    cmp_table = compare(train, held, lo, hi, step_s, int(cfg.seed))
     n_frames = sum(len(q["gt"]) for q in seqs)
     prov = (f"MediaPipe Pose 0.10.21 (complexity {cfg.detector.model_complexity}, video mode, "
             f"smooth_landmarks={cfg.detector.smooth_landmarks}) on anny humans rendered by "
             f"blender.render (Workbench): {len(keys)} clips, {len(seqs)} camera sequences, "
             f"{n_frames} frames from {', '.join(str(i['dir']) + ':' + str(i['name']) for i in cfg.inputs)}; "
             f"fitted by tools/fit_detector_noise.py")
-    fm = fit_noise([(q["gt"], q["pred"], q["conf"]) for q in seqs], step_s, kc, ks,
+    fm = fit_noise([(q["gt"], q["pred"], q["conf"]) for q in seqs], step_s, lo, hi,
                    provenance=prov)
     fm.save(out)
     text = "\n".join([
         "# MediaPipe error model on rendered humans", "", prov, "",
-        f"View from 2D (kc={kc:.3f}, ks={ks:.4f}) agrees with the 3D view bin on "
+        f"View from 2D (thresholds {lo:+.3f}, {hi:+.3f}) agrees with the 3D view bin on "
         f"{agree:.1%} of frames; confusion (rows 3D, cols 2D, {VIEWS}):",
         "", "```", str(confusion), "```", "", "## Fitted model (all sequences)", "",
         model_table(fm), "", "## Synthetic vs real on held-out sequences", "", cmp_table, ""])
