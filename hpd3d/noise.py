@@ -395,8 +395,9 @@ def fit_noise(seqs, step_s: float, view_lo: float = -0.13, view_hi: float = 0.13
         rr = inl - proto.bias[b]
         proto.out_rate[b] = o.mean(0)
         ro = np.where(o[..., None], eb - proto.bias[b], np.nan)
-        with np.errstate(invalid="ignore"):
-            osd = np.sqrt(np.nanmean((ro ** 2).sum(-1), 0) / 2)
+        n_o = o.sum(0)
+        osd = np.sqrt(np.nansum((ro ** 2).sum(-1), 0) / np.maximum(n_o, 1) / 2)
+        osd = np.where(n_o > 0, osd, np.nan)
         proto.out_sd[b] = np.where(np.isfinite(osd), osd, out_k * sig)
         x = rr.reshape(len(rr), 34)
         ok = np.isfinite(x)

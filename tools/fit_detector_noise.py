@@ -258,8 +258,8 @@ def main(cfg: DictConfig) -> None:
     if int(cfg.holdout_every) < 2:
         raise InputError(None, "holdout_every must be ≥ 2")
     seqs = load_sequences(cfg)
-    fps = sorted({q["fps"] for q in seqs if q["fps"]})
-    step_s = 1.0 / fps[0] if len(fps) == 1 else 0.1
+    fps = [q["fps"] for q in seqs if q["fps"]]
+    step_s = float(np.mean([1.0 / f for f in fps])) if fps else 0.1  # seconds between frames
     lo, hi, agree, confusion = calibrate_view(seqs)
     keys = sorted({q["key"] for q in seqs})
     held_keys = set(keys[::int(cfg.holdout_every)])
