@@ -310,8 +310,12 @@ def add_noise_fitted(uv: np.ndarray, rng: np.random.Generator, fm: FittedNoise,
     e = z * np.sqrt(1 - rho ** 2)
     e[..., 0, :] = z[..., 0, :]
     ar = lfilter([1.0], [1.0, -rho], e, axis=-2) if T > 1 else e  # unit-variance AR(1)
-    corr = np.einsum("vab,...b->v...a", fm.chol, ar)  # (V, ..., T, 34)
-    corr = np.take_along_axis(corr, v[None, ..., None], axis=0)[0].reshape(*lead, T, J, 2)
+    corr = np.zeros_like(ar)  # each frame's noise through its view's Cholesky factor
+    for b in range(len(VIEWS)):
+        m = v == b
+        if m.any():
+            corr[m] = ar[m] @ fm.chol[b].T
+    corr = corr.reshape(*lead, T, J, 2)
     bias = fm.bias[v]
     outl = rng.random((*lead, T, J)) < fm.out_rate[v]
     wild = rng.standard_normal((*lead, T, J, 2)) * fm.out_sd[v][..., None]

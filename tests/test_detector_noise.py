@@ -154,3 +154,39 @@ def test_shipped_mediapipe_model_is_sane():
     noisy, conf = add_noise(uv, np.random.default_rng(0), NoiseModel(mode="fitted"))
     err = np.linalg.norm(noisy - uv, axis=-1) / person_size(uv)[..., 0]
     assert 0.005 < np.median(err) < 0.2
+
+
+def _tool():
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[1] / "tools" / "fit_detector_noise.py"
+    spec = importlib.util.spec_from_file_location("fit_detector_noise", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_blazepose_to_h36m_map():
+    tool = _tool()
+    rng = np.random.default_rng(0)
+    lm = rng.uniform(0, 400, (3, 33, 3))
+    lm[..., 2] = rng.uniform(0, 1, (3, 33))
+    uv, vis = tool._blaze_to_h36m(lm)
+    np.testing.assert_allclose(uv[:, 0], (lm[:, 23, :2] + lm[:, 24, :2]) / 2)  # pelvis
+    np.testing.assert_allclose(uv[:, 1], lm[:, 24, :2])  # right hip = BlazePose 24
+    np.testing.assert_allclose(uv[:, 13], lm[:, 15, :2])  # left wrist = BlazePose 15
+    np.testing.assert_allclose(uv[:, 9], lm[:, 0, :2])  # neck/nose = nose
+    np.testing.assert_allclose(vis[:, 0], np.minimum(lm[:, 23, 2], lm[:, 24, 2]))
+    np.testing.assert_allclose(vis[:, 16], lm[:, 16, 2])
+
+
+def test_fit_tool_rejects_missing_input(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+    repo = Path(__file__).resolve().parents[1]
+    r = subprocess.run([sys.executable, str(repo / "tools" / "fit_detector_noise.py"),
+                        f"inputs=[{{dir: {tmp_path}, name: x}}]", f"out={tmp_path}/m.npz"],
+                       capture_output=True, text=True, cwd=repo, timeout=120)
+    assert r.returncode == 2 and r.stderr.startswith("error: ") and "not found" in r.stderr
+    assert "Traceback" not in r.stderr and not (tmp_path / "m.npz").exists()
