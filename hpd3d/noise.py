@@ -20,9 +20,9 @@ error model measured on rendered humans (:class:`FittedNoise`, fitted by
 ``tools/fit_detector_noise.py``, shipped as ``data/noise_mediapipe.npz``): per joint and
 view a bias (systematic offset, joint-definition differences included) and a noise that
 is correlated across joints and in time (AR(1)), per-joint outliers, left/right swaps of
-whole limbs with the rate measured for that view, and missed frames by person size in pixels. The view
-(front / side / back towards the camera) is read from the
-clean 2D itself (:func:`view_bins`), so callers need nothing beyond ``uv``.
+whole limbs with the rate measured for that view, and missed frames by person size in
+pixels. The view (front / side / back towards the camera) is read from the clean 2D
+itself (:func:`view_bins`), so callers need nothing beyond ``uv``.
 """
 
 from __future__ import annotations

@@ -15,7 +15,9 @@ the rest and its synthetic 2D, the default noise model's and the real detections
 compared on the held-out sequences; finally the model is fitted on every sequence and
 written to ``out`` with its provenance, and the tables to ``report``.
 
-    python tools/fit_detector_noise.py 'inputs=[{dir: out/dn/real, name: real}]' out=data/noise_mediapipe.npz
+    python tools/fit_detector_noise.py                    # conf/fit_detector_noise.yaml
+    python tools/fit_detector_noise.py 'inputs=[{dir: out/dn/real, name: real}]' \
+        out=out/model.npz report=out/model.md
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from pathlib import Path
 
 import hydra
 import numpy as np
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -37,7 +39,7 @@ from hpd3d.camera import world_to_camera  # noqa: E402
 from hpd3d.dataset import read_dataset  # noqa: E402
 from hpd3d.errors import InputError, cli_guard  # noqa: E402
 from hpd3d.formats import load_2d, save_2d  # noqa: E402
-from hpd3d.noise import (LIMBS, VIEWS, NoiseModel, add_noise, add_noise_fitted,  # noqa: E402
+from hpd3d.noise import (VIEWS, NoiseModel, add_noise, add_noise_fitted,  # noqa: E402
                          MISS_EDGES, azimuth_bins, detect_swaps, fit_noise,
                          person_size, view_azimuth_3d, view_feature)
 from hpd3d.skeleton import COCO_TO_H36M, H36M  # noqa: E402
@@ -236,7 +238,8 @@ def model_table(fm) -> str:
                      f"| {fm.conf_mean[v].mean():.2f} |")
     edges = [0, *MISS_EDGES, np.inf]
     lines += ["", "missed frames by person size (px): " + ", ".join(
-        f"{edges[k]:.0f}–{edges[k + 1]:.0f}: {fm.miss_rate[k]:.1%}" for k in range(len(edges) - 1))]
+        f"{edges[k]:.0f}–{edges[k + 1]:.0f}: {fm.miss_rate[k]:.1%}"
+        for k in range(len(edges) - 1))]
     lines += ["", f"rho (lag-1 autocorrelation, step {fm.step_s:.3f} s) = {fm.rho:.2f}; "
               f"mean swap run {fm.swap_run:.1f} steps, miss run {fm.miss_run:.1f} steps; "
               f"outlier SD {fm.out_sd.mean() * 100:.1f} % size"]
@@ -270,7 +273,8 @@ def main(cfg: DictConfig) -> None:
     prov = (f"MediaPipe Pose 0.10.21 (complexity {cfg.detector.model_complexity}, video mode, "
             f"smooth_landmarks={cfg.detector.smooth_landmarks}) on anny humans rendered by "
             f"blender.render (Workbench): {len(keys)} clips, {len(seqs)} camera sequences, "
-            f"{n_frames} frames from {', '.join(str(i['dir']) + ':' + str(i['name']) for i in cfg.inputs)}; "
+            f"{n_frames} frames from "
+            f"{', '.join(str(i['dir']) + ':' + str(i['name']) for i in cfg.inputs)}; "
             f"fitted by tools/fit_detector_noise.py")
     fm = fit_noise([(q["gt"], q["pred"], q["conf"]) for q in seqs], step_s, lo, hi,
                    provenance=prov)
