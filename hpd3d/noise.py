@@ -147,7 +147,9 @@ class FittedNoise:
     pixels in bin ``k`` of :data:`MISS_EDGES` (small people are missed: the detector's
     misses depend on pixels, not on the view), in runs of ``miss_run`` steps. Confidence
     (the detector's visibility) is ``N(conf_mean, conf_sd)`` clipped to [0, 1].
-    ``view_lo``/``view_hi`` are :func:`view_bins`' thresholds.
+    ``view_lo``/``view_hi`` are :func:`view_bins`' thresholds. A joint whose clean 2D
+    lies inside the torso (:func:`torso_occluded`: in front of or behind it) is an outlier
+    with probability ``occ_out_rate[j]`` instead (wrists there: ~3-8× more often).
     """
 
     bias: np.ndarray  # (V, 17, 2)
@@ -164,11 +166,12 @@ class FittedNoise:
     miss_run: float = 1.0
     view_lo: float = -0.13
     view_hi: float = 0.13
+    occ_out_rate: np.ndarray | None = None  # (17,) outlier rate inside the torso (None: as others)
     count: np.ndarray | None = None  # (V,) detected frames the fit saw per view
     provenance: str = ""
 
     _ARRAYS = ("bias", "chol", "out_rate", "out_sd", "swap_rate", "miss_rate", "conf_mean",
-               "conf_sd", "count")
+               "conf_sd", "occ_out_rate", "count")
     _SCALARS = ("rho", "step_s", "swap_run", "miss_run", "view_lo", "view_hi")
 
     @property
@@ -251,6 +254,21 @@ def miss_bins(uv: np.ndarray) -> np.ndarray:
     return np.searchsorted(np.asarray(MISS_EDGES), person_size(uv)[..., 0, 0], side="right")
 
 
+def torso_occluded(uv: np.ndarray) -> np.ndarray:
+    """(..., T, 17) bool: the joint's 2D lies inside the torso quadrilateral (left
+    shoulder, right shoulder, right hip, left hip) — hidden by it or hiding it."""
+    quad = uv[..., [11, 14, 1, 4], :]
+    sides = []
+    for k in range(4):
+        a, b = quad[..., k, None, :], quad[..., (k + 1) % 4, None, :]
+        sides.append((b[..., 0] - a[..., 0]) * (uv[..., 1] - a[..., 1])
+                     - (b[..., 1] - a[..., 1]) * (uv[..., 0] - a[..., 0]))
+    sides = np.stack(sides, -1)
+    inside = (sides > 0).all(-1) | (sides < 0).all(-1)
+    inside[..., [0, 1, 4, 7, 8, 11, 14]] = False  # the torso's own joints
+    return inside
+
+
 def detect_swaps(gt: np.ndarray, pred: np.ndarray) -> np.ndarray:
     """(..., T, 2) bool: each limb of :data:`LIMBS` detected left↔right swapped."""
     out = []
@@ -317,7 +335,10 @@ def add_noise_fitted(uv: np.ndarray, rng: np.random.Generator, fm: FittedNoise,
             corr[m] = ar[m] @ fm.chol[b].T
     corr = corr.reshape(*lead, T, J, 2)
     bias = fm.bias[v]
-    outl = rng.random((*lead, T, J)) < fm.out_rate[v]
+    p_out = fm.out_rate[v]
+    if fm.occ_out_rate is not None:
+        p_out = np.where(torso_occluded(uv), fm.occ_out_rate, p_out)
+    outl = rng.random((*lead, T, J)) < p_out
     wild = rng.standard_normal((*lead, T, J, 2)) * fm.out_sd[v][..., None]
     delta = bias + np.where(outl[..., None], wild, corr)
     noisy = uv + delta * scale * size
@@ -357,7 +378,7 @@ def fit_noise(seqs, step_s: float, view_lo: float = -0.13, view_hi: float = 0.13
                         swap_rate=np.zeros((V, 2)), miss_rate=np.zeros(len(MISS_EDGES) + 1),
                         conf_mean=np.zeros((V, J)), conf_sd=np.zeros((V, J)),
                         view_lo=view_lo, view_hi=view_hi)
-    E, VB, C, SW, MISS_V, MISS_FL, SW_FL, LAGS = [], [], [], [], [], [], [], []
+    E, VB, C, SW, OCC, MISS_V, MISS_FL, SW_FL, LAGS = [], [], [], [], [], [], [], [], []
     for gt, pred, conf in seqs:
         gt, pred = np.asarray(gt, float), np.asarray(pred, float)
         v = view_bins(gt, proto)
@@ -370,6 +391,7 @@ def fit_noise(seqs, step_s: float, view_lo: float = -0.13, view_hi: float = 0.13
         p = swap_limbs(pred[det], sw)
         e = (p - gt[det]) / person_size(gt[det])
         E.append(e)
+        OCC.append(torso_occluded(gt[det]))
         VB.append(v[det])
         C.append(np.asarray(conf, float)[det])
         SW.append(sw)
@@ -379,7 +401,7 @@ def fit_noise(seqs, step_s: float, view_lo: float = -0.13, view_hi: float = 0.13
         idx = np.flatnonzero(det)
         LAGS.append((len(np.concatenate(E)) - len(idx) + np.arange(len(idx) - 1),
                      np.diff(idx) == 1))
-    E, VB, C, SW = (np.concatenate(a) for a in (E, VB, C, SW))
+    E, VB, C, SW, OCC = (np.concatenate(a) for a in (E, VB, C, SW, OCC))
     mv = np.concatenate(MISS_V)
     out = np.zeros((len(E), J), bool)
     resid = np.zeros_like(E)
@@ -417,6 +439,16 @@ def fit_noise(seqs, step_s: float, view_lo: float = -0.13, view_hi: float = 0.13
         sel = VB[m] == b  # this view's frames among those fitted
         out[VB == b] = o[sel]
         resid[VB == b] = np.where(np.isnan(rr[sel]), 0.0, rr[sel])
+    # outlier rates apart for joints inside the torso (≥ 10 such frames), else as others
+    proto.occ_out_rate = proto.out_rate.mean(0).copy()
+    for j in range(J):
+        occ = OCC[:, j]
+        if occ.sum() >= 10:
+            proto.occ_out_rate[j] = out[occ, j].mean()
+            for b in range(V):
+                vis = (VB == b) & ~occ
+                if vis.sum() >= 5:
+                    proto.out_rate[b, j] = out[vis, j].mean()
     for k in range(len(MISS_EDGES) + 1):
         mb = mv[:, 0] == k
         proto.miss_rate[k] = mv[mb, 1].mean() if mb.any() else mv[:, 1].mean()

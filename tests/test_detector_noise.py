@@ -190,3 +190,21 @@ def test_fit_tool_rejects_missing_input(tmp_path):
                        capture_output=True, text=True, cwd=repo, timeout=120)
     assert r.returncode == 2 and r.stderr.startswith("error: ") and "not found" in r.stderr
     assert "Traceback" not in r.stderr and not (tmp_path / "m.npz").exists()
+
+
+def test_outliers_inside_the_torso():
+    from hpd3d.noise import torso_occluded
+    fm = _model()
+    fm.occ_out_rate = np.full(17, 0.02)
+    fm.occ_out_rate[13] = 0.4  # the left wrist in front of the torso
+    rng = np.random.default_rng(4)
+    uv = _clips(60, 60, rng)
+    uv[:, :30, 13] = uv[:, :30, 7]  # first half: left wrist on the spine, inside the torso
+    occ = torso_occluded(uv)
+    assert occ[:, :30, 13].all() and not occ[:, 30:].any() and not occ[..., 16].any()
+    noisy, conf = add_noise_fitted(uv, rng, fm)
+    noisy = noisy.astype(float)
+    noisy[conf[..., 0] == 0] = np.nan
+    fit = fit_noise([(uv[i], noisy[i], conf[i]) for i in range(len(uv))], step_s=0.1)
+    assert abs(fit.occ_out_rate[13] - 0.4) < 0.05
+    assert abs(fit.out_rate[0, 13] - 0.02) < 0.02

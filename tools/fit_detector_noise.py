@@ -232,6 +232,10 @@ def model_table(fm) -> str:
             cells += [f"{b[0]:+.1f}, {b[1]:+.1f}", f"{sd[v, j].mean() * 100:.1f}"]
         lines.append(f"| {j} {JOINTS[j]} | " + " | ".join(cells)
                      + f" | {fm.out_rate[:, j].mean():.1%} |")
+    lines += ["", "Outlier rate of a joint whose 2D lies inside the torso (vs elsewhere, mean "
+              "over views): " + ", ".join(
+                  f"{JOINTS[j]} {fm.occ_out_rate[j]:.0%} ({fm.out_rate[:, j].mean():.0%})"
+                  for j in (2, 3, 5, 6, 12, 13, 15, 16, 9, 10))]
     lines += ["", "| view | leg swap | arm swap | mean visibility |", "|---|---|---|---|"]
     for v, name in enumerate(VIEWS):
         lines.append(f"| {name} | {fm.swap_rate[v, 0]:.1%} | {fm.swap_rate[v, 1]:.1%} "
