@@ -726,15 +726,9 @@ def _fk_clone(built: Built):
 
 
 def _remove(obj) -> None:
-    import bpy
+    from blender.bvh_import import remove_armature
 
-    action = obj.animation_data.action if obj.animation_data else None
-    data = obj.data
-    bpy.data.objects.remove(obj, do_unlink=True)
-    if data is not None and data.users == 0:
-        bpy.data.armatures.remove(data)
-    if action is not None and action.users == 0:
-        bpy.data.actions.remove(action)
+    remove_armature(obj)
 
 
 # ============================================================================ preview
