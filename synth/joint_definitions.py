@@ -7,7 +7,8 @@ the spine joint splits pelvis → thorax; the "neck/nose" joint at the nose or n
 neck base; the head joint at the crown or the head's centre; the shoulder centres. The five
 real BVH files of ``shared/data/bvh`` through :func:`hpd3d.rig.to_h36m` show it (ratios of
 their pelvis → head-top chain): neck/nose → head 0.07–0.12, thorax → neck 0.05–0.14, hip
-joint width 0.10–0.14 — spreads far wider than body proportions explain.
+joint width 0.10–0.14 (of the chain; 2.5–97.5 % of sequences: thorax → neck/nose
+0.12–0.32, neck/nose → head top 0.16–0.25 of pelvis → head top) — spreads far wider than body proportions explain.
 
 Per sequence, :func:`apply_joint_definition` picks one named variant of :data:`VARIANTS`
 and draws its parameters uniformly within the variant's ranges; the offsets are expressed
@@ -24,7 +25,9 @@ pelvis_up      the pelvis joint moves from the hips' midpoint toward the spine, 
                × the pelvis → thorax length
 spine_shift    the spine joint moves along pelvis → thorax, × that length         7
 neck_to_base   "neck/nose" = nose + β · (thorax − nose): 0 = the nose            9
-head_top       head = neck/nose + α · (head − neck/nose): 1 = the crown           10
+nose_up        "neck/nose" moves toward the head top by this fraction (a head      9
+               centre joint, as BVH "Head" joints are)
+head_top       head = nose + α · (head − nose), from the original nose: 1 = crown  10
 shoulder_in    shoulder centres move inward along the trunk's left–right axis,   11, 14
                × the shoulder width
 shoulder_up    shoulder centres move along the trunk's up axis, × shoulder width  11, 14
@@ -38,7 +41,8 @@ The head top is placed from the ORIGINAL nose, so the two head parameters compos
 Variant ranges are educated spreads, not any one dataset's numbers: ``toolkit`` is the
 procedural body's own definition (nothing moves); ``functional_hips`` is a studio marker
 set's functional hip centres (higher, wider) with a head-top joint lower than the crown;
-``solver_hips`` a skeleton solver's (lower, narrower hips, head centre); ``game_rig`` a
+``solver_hips`` a skeleton solver's (lower, narrower hips, the "neck/nose" joint a head
+joint above the nose, a short head-top bone); ``game_rig`` a
 character rig (pelvis bone above the hips, neck base and head bone instead of nose and
 crown, shoulders nearer the midline).
 """
@@ -50,13 +54,13 @@ from dataclasses import dataclass
 import numpy as np
 
 PARAMS = ("hip_out", "hip_up", "hip_fwd", "pelvis_up", "spine_shift", "neck_to_base",
-          "head_top", "shoulder_in", "shoulder_up")
+          "nose_up", "head_top", "shoulder_in", "shoulder_up")
 IDENTITY = {"hip_out": 0.0, "hip_up": 0.0, "hip_fwd": 0.0, "pelvis_up": 0.0,
-            "spine_shift": 0.0, "neck_to_base": 0.0, "head_top": 1.0, "shoulder_in": 0.0,
+            "spine_shift": 0.0, "neck_to_base": 0.0, "nose_up": 0.0, "head_top": 1.0, "shoulder_in": 0.0,
             "shoulder_up": 0.0}
 # which joints each parameter may move
 MOVES = {"hip_out": (1, 4), "hip_up": (1, 4), "hip_fwd": (1, 4), "pelvis_up": (0,),
-         "spine_shift": (7,), "neck_to_base": (9,), "head_top": (10,),
+         "spine_shift": (7,), "neck_to_base": (9,), "nose_up": (9,), "head_top": (10,),
          "shoulder_in": (11, 14), "shoulder_up": (11, 14)}
 
 # name → {parameter: (min, max)}; parameters not named keep their IDENTITY value
@@ -66,7 +70,7 @@ VARIANTS: dict[str, dict[str, tuple[float, float]]] = {
                         "hip_fwd": (-0.05, 0.05), "spine_shift": (-0.08, 0.08),
                         "head_top": (0.70, 0.95)},
     "solver_hips": {"hip_out": (-0.15, -0.04), "hip_up": (-0.08, -0.02),
-                    "spine_shift": (-0.08, 0.08), "neck_to_base": (0.0, 0.3),
+                    "spine_shift": (-0.08, 0.08), "nose_up": (0.0, 0.4),
                     "head_top": (0.55, 0.85)},
     "game_rig": {"hip_up": (0.0, 0.10), "pelvis_up": (0.05, 0.15), "spine_shift": (-0.1, 0.1),
                  "neck_to_base": (0.3, 0.7), "head_top": (0.5, 0.8),
@@ -140,6 +144,8 @@ def apply_params(seq: np.ndarray, p: dict[str, float]) -> np.ndarray:
         out[:, 7] += p["spine_shift"] * (x[:, 8] - x[:, 0])
     if p["neck_to_base"]:
         out[:, 9] += p["neck_to_base"] * (x[:, 8] - x[:, 9])
+    if p["nose_up"]:
+        out[:, 9] += p["nose_up"] * (x[:, 10] - x[:, 9])
     if p["head_top"] != 1.0:
         out[:, 10] = x[:, 9] + p["head_top"] * (x[:, 10] - x[:, 9])
     if p["shoulder_in"] or p["shoulder_up"]:
