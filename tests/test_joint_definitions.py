@@ -1,5 +1,7 @@
 """Correlated body proportions (synth.body) and joint definitions (synth.joint_definitions)."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -108,3 +110,27 @@ def test_reproducible_with_a_seed_and_off_is_identity():
     assert np.array_equal(off, x)
     with pytest.raises(ValueError):
         JD.JointDefConfig(variants=("nope",)).check()
+
+
+def test_augment_stage_switch(tmp_path):
+    """joint_def=mixed moves only the definition joints of the stage's 3D (everything else,
+    drawn from the same seeds, stays: the definitions use a random stream of their own)."""
+    from hydra import compose, initialize_config_dir
+
+    from hpd3d.formats import load_3d
+    from synth.augment_h36m import run
+
+    repo = Path(__file__).resolve().parents[1]
+    bvh = repo.parent / "shared" / "data" / "bvh" / "mixamo_rig.bvh"
+    outs = {}
+    for jd in ("none", "mixed"):
+        with initialize_config_dir(str(repo / "conf"), version_base="1.3"):
+            cfg = compose("augment_h36m", overrides=[
+                f"out={tmp_path / jd}", "plots=false", f"input={bvh}", "fps=10", "repeats=4",
+                f"joint_def={jd}"])
+        outs[jd] = load_3d(run(cfg) / "data_3d_synth.npz")
+    a, b = (np.concatenate(list(outs[k]["mixamo-rig"].values())) for k in ("none", "mixed"))
+    moved = set(np.flatnonzero(np.abs(a - b).max(axis=(0, 2)) > 1e-6))
+    allowed = set().union(*(JD.variant_joints(n) for n in JD.VARIANTS))
+    assert moved and moved <= allowed
+    assert {2, 3, 5, 6, 8, 12, 13, 15, 16}.isdisjoint(moved)   # knees, ankles, arms, thorax
