@@ -28,6 +28,7 @@ from hpd3d.noise import NoiseModel
 from .augment import (AugmentConfig, BodyConfig, JointsConfig, KneeConfig, augment_3d,
                       render_views)
 from .inputs import load_inputs
+from .joint_definitions import JointDefConfig, apply_joint_definition
 
 
 def build_config(cfg: DictConfig) -> AugmentConfig:
@@ -47,9 +48,23 @@ def build_config(cfg: DictConfig) -> AugmentConfig:
     return aug
 
 
-def check(cfg: DictConfig) -> tuple[AugmentConfig, int, int, Path]:
+def build_joint_def(cfg: DictConfig) -> JointDefConfig:
+    """The ``joint_def`` section (absent: off)."""
+    section = OmegaConf.to_container(cfg, resolve=True).get("joint_def")
+    jd, on = from_section(JointDefConfig, section, "joint_def")
+    jd.enabled = on and section is not None
+    jd.variants = tuple(jd.variants)
+    try:
+        jd.check()
+    except ValueError as e:
+        raise InputError(None, f"config: {e}") from None
+    return jd
+
+
+def check(cfg: DictConfig) -> tuple[AugmentConfig, JointDefConfig, int, int, Path]:
     """The whole configuration and the output folder, before any work."""
     aug = build_config(cfg)
+    joint_def = build_joint_def(cfg)
     shard_i, shard_n = parse_shard(cfg.shard)
     if cfg.format not in ("videopose3d", "mmpose"):
         raise InputError(None, f"format={cfg.format!r}: 'videopose3d' or 'mmpose'")
@@ -69,12 +84,12 @@ def check(cfg: DictConfig) -> tuple[AugmentConfig, int, int, Path]:
         raise InputError(None, f"name={cfg.name!r}: must be a plain file-name part")
     out_dir = shard_dir(cfg.out, (shard_i, shard_n))
     check_out_dir(out_dir, bool(cfg.overwrite))
-    return aug, shard_i, shard_n, out_dir
+    return aug, joint_def, shard_i, shard_n, out_dir
 
 
 def run(cfg: DictConfig) -> Path:
     t0 = time.perf_counter()
-    aug, shard_i, shard_n, out_dir = check(cfg)
+    aug, joint_def, shard_i, shard_n, out_dir = check(cfg)
     failures: list[tuple[str, str]] = []
     seqs = load_inputs(cfg.input, cfg.fps, cfg.procedural.clips, cfg.procedural.seed, failures)
     n_files = len(seqs) + len(failures)
@@ -90,6 +105,9 @@ def run(cfg: DictConfig) -> Path:
         seq = seq[:: cfg.stride]
         rng = np.random.default_rng([cfg.seed, k, r])  # the same for any shard count
         out = augment_3d(seq, rng, aug)
+        if joint_def.enabled:  # its own stream: joint_def=none leaves the data unchanged
+            out, _ = apply_joint_definition(out, np.random.default_rng([cfg.seed, k, r, 1]),
+                                            joint_def)
         views = render_views(out, rng, aug)
         ds.add(subject, f"{action}_aug{r}" if cfg.repeats > 1 else action, out, views)
         before.append(seq)

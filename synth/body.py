@@ -8,31 +8,58 @@ Rest pose
     ``forward × up = (0, −1, 0) × (0, 0, 1) = (−1, 0, 0)`` is the body's right.
 
 Proportions (fractions of standing height H, the head top above the ground)
+    A body is a height (uniform in 1.50–1.95 m) and a few CORRELATED factors, each a
+    standard normal clipped at ±2.5 SD, so segment ratios vary as they do across people
+    rather than bone by bone:
+
+    ==================  =======  =====  =================================================
+    factor              nominal  SD     sources (what was measured, see below)
+    ==================  =======  =====  =================================================
+    leg (thigh+shank)   0.488    3.0 %  D&C hip 0.530 − ankle 0.039 = 0.491; anny 0.484
+                                        (cv 2.0 %); widened for hip-centre definitions
+    shank share of leg  0.500    4.0 %  D&C 0.501; anny 0.522; BVH 0.44–0.51
+    arm (upper+fore)    0.315    4.0 %  D&C 0.332; anny 0.292 (cv 2.1 %); BVH ≈ 0.30–0.32
+    forearm share       0.450    5.0 %  D&C 0.440; anny 0.472; BVH 0.39–0.50
+    hip joint width     0.135   10.0 %  anny 0.129 (cv 6.0 %); BVH 0.10–0.14; H36M-like 0.15
+    shoulder width      0.205    8.0 %  D&C 0.200 (joint centres); anny 0.205 (cv 7.6 %);
+                                        BVH 0.20–0.25
+    head (thorax→top)   0.175    6.0 %  D&C neck base 0.825 → top; anny neck→top 0.148
+                                        (cv 3.1 %), scaling neck 0.080 and head 0.095 alike
+    lumbar share        0.475    6.0 %  of pelvis→thorax; D&C split 47/53 (as H36M)
+    ankle height        0.042    6.0 %  D&C 0.039; anny 0.045 (cv 3.9 %)
+    ==================  =======  =====  =================================================
+
+    Correlations (anny adults 1.50–1.95 m, 178 phenotypes): leg–arm +0.4 (anny +0.44),
+    leg–hip width −0.5 (−0.69), leg–head −0.5 (−0.67), arm–head −0.4 (−0.49), hip–shoulder
+    width +0.25 (+0.24); taller people have proportionally longer legs (+0.4 with height;
+    anny +0.82 within its height range) and smaller heads (−0.4; anny −0.85). The trunk
+    (pelvis → thorax) takes what is left of H, so the vertical chain sums to exactly 1 and
+    a body is exactly as tall as its height; it then anti-correlates with the legs, as in
+    anny (−0.84). Resulting ranges (±2.5 SD): thigh and shank 0.20–0.29 H, upper arm
+    0.14–0.21 H, forearm 0.11–0.17 H, hip width 0.10–0.17 H, shoulder width 0.16–0.25 H.
+    Foot, hand, shoulder drop and nose offset keep independent uniform jitter (table below).
+
+    Sources: Drillis & Contini (1966) segment/height ratios, via Winter (2009) fig 4.1
+    ("D&C"); the anny body model 0.6.2 (``anny.create_fullbody_model()``, 400 phenotypes
+    with gender, muscle, weight, height, proportions uniform in [0, 1] and age in
+    [0.5, 0.9], rest-pose bone heads: hip = ``upperleg01``, knee = ``lowerleg01``, ankle =
+    ``foot``, shoulder = ``upperarm01``, elbow = ``lowerarm01``, wrist = ``wrist``, neck
+    base = ``neck01``, H = the mesh's vertical extent; the 178 of 1.50–1.95 m); the five
+    real BVH files in ``shared/data/bvh`` through :func:`hpd3d.rig.to_h36m` (ratios of
+    their pelvis → head chain, so only the splits and widths are used from them).
+
     ========================  ========  ======  ==================================================
-    segment                   nominal   spread  source
+    other segment             nominal   spread  source
     ========================  ========  ======  ==================================================
-    ankle joint height        0.039     ±10 %   Drillis & Contini (1966), via Winter (2009) fig 4.1
-    shank (knee → ankle)      0.246     ±6 %    D&C: knee 0.285 − ankle 0.039
-    thigh (hip → knee)        0.245     ±6 %    D&C: hip 0.530 − knee 0.285
-    pelvis → spine            0.140     ±8 %    D&C hip 0.530 → neck base ≈ 0.825, split 47/53
-    spine → thorax            0.155     ±8 %      as H36M splits its pelvis → thorax chain
-    thorax → neck/nose        0.080     ±10 %   D&C chin 0.870, eyes 0.936: nose ≈ 0.905
-    neck/nose → head top      0.095     ±8 %    D&C head top 1.000
-    upper arm                 0.186     ±6 %    D&C
-    forearm                   0.146     ±6 %    D&C
-    shoulder joint width      0.200     ±8 %    D&C biacromial 0.259 less the acromion → joint
-                                                 centre offsets (≈ 0.03 H a side)
-    hip joint width           0.150     ±10 %   H36M-like (its mocap hip joints sit ≈ 0.15 H
-                                                 apart); D&C bitrochanteric 0.191 is the outer bound
-    shoulder below thorax     0.015     ±30 %   shoulder joints at ≈ 0.81 H (D&C acromion 0.818)
-    nose ahead of thorax      0.015     ±30 %   the H36M "neck/nose" joint sits in front
     foot (ankle → toe tip)    0.115     ±8 %    D&C foot length 0.152 less the heel (BVH End Site)
     hand (wrist → knuckles)   0.060     ±8 %    D&C hand 0.108 to the finger tips (BVH End Site)
+    shoulder below thorax     0.015     ±30 %   shoulder joints at ≈ 0.81 H (D&C acromion 0.818)
+    nose ahead of thorax      0.015     ±30 %   the H36M "neck/nose" joint sits in front
     ========================  ========  ======  ==================================================
 
-    Each ratio is drawn uniformly within its spread (≈ ±2 SD of adult segment/height
-    ratios), then the vertical chain (ankle height … head top) is renormalised to sum to 1,
-    so a body is exactly as tall as its sampled height (uniform in 1.50–1.95 m).
+    :data:`RATIOS` keeps one nominal value per segment (:func:`mean_body`); how each joint
+    is *defined* (hip centres, neck/nose, head top …) varies in
+    :mod:`synth.joint_definitions`.
 
 Local joint frames
     Every joint's rest frame is the body frame (rest rotations are the identity), and the
@@ -57,19 +84,20 @@ FORWARD = np.array([0.0, -1.0, 0.0])  # the rest pose faces −Y
 LEFT = np.array([1.0, 0.0, 0.0])
 UP = np.array([0.0, 0.0, 1.0])
 
-# name: (nominal fraction of height, relative spread ±)
+# name: (nominal fraction of height, relative spread: uniform ± for the independent
+# segments; the correlated ones are drawn from FACTORS)
 RATIOS: dict[str, tuple[float, float]] = {
-    "ankle": (0.039, 0.10),
-    "shank": (0.246, 0.06),
-    "thigh": (0.245, 0.06),
-    "lumbar": (0.140, 0.08),
-    "thoracic": (0.155, 0.08),
-    "neck": (0.080, 0.10),
-    "head": (0.095, 0.08),
-    "upper_arm": (0.186, 0.06),
-    "forearm": (0.146, 0.06),
-    "shoulder_width": (0.200, 0.08),
-    "hip_width": (0.150, 0.10),
+    "ankle": (0.042, 0.06),
+    "shank": (0.244, 0.0),
+    "thigh": (0.244, 0.0),
+    "lumbar": (0.140, 0.0),
+    "thoracic": (0.155, 0.0),
+    "neck": (0.080, 0.0),
+    "head": (0.095, 0.0),
+    "upper_arm": (0.173, 0.0),
+    "forearm": (0.142, 0.0),
+    "shoulder_width": (0.205, 0.0),
+    "hip_width": (0.135, 0.0),
     "shoulder_drop": (0.015, 0.30),
     "nose_forward": (0.015, 0.30),
     "foot": (0.115, 0.08),
@@ -78,6 +106,29 @@ RATIOS: dict[str, tuple[float, float]] = {
 RATIO_NAMES = tuple(RATIOS)
 VERTICAL = ("ankle", "shank", "thigh", "lumbar", "thoracic", "neck", "head")
 HEIGHT_RANGE = (1.50, 1.95)
+
+# Correlated proportion factors: name → (nominal, relative SD); see the module docstring.
+FACTORS: dict[str, tuple[float, float]] = {
+    "leg": (0.488, 0.030),           # (thigh + shank) / H
+    "shank_share": (0.500, 0.040),   # shank / (thigh + shank)
+    "arm": (0.315, 0.040),           # (upper arm + forearm) / H
+    "forearm_share": (0.450, 0.050), # forearm / (upper arm + forearm)
+    "hip_width": (0.135, 0.100),
+    "shoulder_width": (0.205, 0.080),
+    "head": (0.175, 0.060),          # (neck + head) / H, thorax → head top
+    "lumbar_share": (0.475, 0.060),  # lumbar / (lumbar + thoracic)
+    "ankle": (0.042, 0.060),
+}
+FACTOR_NAMES = tuple(FACTORS)
+CLIP_SD = 2.5
+_F = {k: i for i, k in enumerate(FACTOR_NAMES)}
+_CORR = np.eye(len(FACTOR_NAMES))
+for (a, b), r in {("leg", "arm"): 0.4, ("leg", "hip_width"): -0.5, ("leg", "head"): -0.5,
+                  ("arm", "head"): -0.4, ("hip_width", "shoulder_width"): 0.25}.items():
+    _CORR[_F[a], _F[b]] = _CORR[_F[b], _F[a]] = r
+_CHOL = np.linalg.cholesky(_CORR)
+# coupling of the factors to standardised height (uniform height → mean 0, SD 1)
+HEIGHT_COUPLING = {"leg": 0.4, "head": -0.4}
 
 _X, _Y, _Z = np.eye(3)
 # Anatomical axes per joint (columns: flexion, abduction, axial rotation), body frame
@@ -190,24 +241,59 @@ def fk_offsets(offsets: np.ndarray) -> np.ndarray:
     return out
 
 
+def sample_factors(rng: np.random.Generator, n: int, u_height: np.ndarray) -> np.ndarray:
+    """(n, len(FACTOR_NAMES)) correlated standard-normal factors clipped at ±CLIP_SD;
+    ``u_height`` (n,) is the standardised height they couple to (:data:`HEIGHT_COUPLING`)."""
+    z = rng.standard_normal((n, len(FACTOR_NAMES))) @ _CHOL.T
+    for name, c in HEIGHT_COUPLING.items():
+        i = _F[name]
+        z[:, i] = c * u_height + np.sqrt(1.0 - c * c) * z[:, i]
+    return np.clip(z, -CLIP_SD, CLIP_SD)
+
+
+def ratios_from_factors(z: np.ndarray) -> np.ndarray:
+    """Segment ratios (n, R) from factors (n, F) (nominal · (1 + SD · z)); the trunk takes
+    what the ankle, legs and head leave of the height."""
+    nom = np.array([FACTORS[k][0] for k in FACTOR_NAMES])
+    sd = np.array([FACTORS[k][1] for k in FACTOR_NAMES])
+    f = nom * (1.0 + sd * z)
+    g = {k: f[:, i] for k, i in _F.items()}
+    r = np.tile([RATIOS[k][0] for k in RATIO_NAMES], (len(z), 1))
+    col = RATIO_NAMES.index
+    r[:, col("ankle")] = g["ankle"]
+    r[:, col("shank")] = g["leg"] * g["shank_share"]
+    r[:, col("thigh")] = g["leg"] * (1.0 - g["shank_share"])
+    r[:, col("upper_arm")] = g["arm"] * (1.0 - g["forearm_share"])
+    r[:, col("forearm")] = g["arm"] * g["forearm_share"]
+    r[:, col("hip_width")] = g["hip_width"]
+    r[:, col("shoulder_width")] = g["shoulder_width"]
+    head_scale = g["head"] / (RATIOS["neck"][0] + RATIOS["head"][0])
+    r[:, col("neck")] *= head_scale
+    r[:, col("head")] *= head_scale
+    trunk = 1.0 - g["ankle"] - g["leg"] - g["head"]
+    r[:, col("lumbar")] = trunk * g["lumbar_share"]
+    r[:, col("thoracic")] = trunk * (1.0 - g["lumbar_share"])
+    return r
+
+
 def sample_bodies(rng: np.random.Generator, n: int, height_range=HEIGHT_RANGE) -> Body:
-    """``n`` bodies at once: heights uniform in ``height_range``, ratios as tabled."""
+    """``n`` bodies at once: heights uniform in ``height_range``; the correlated
+    proportions of :data:`FACTORS`; foot, hand, shoulder drop and nose offset uniform
+    within their :data:`RATIOS` spread. The vertical chain sums to 1 (exact heights)."""
     lo_h, hi_h = height_range
     height = rng.uniform(lo_h, hi_h, size=n)
-    nominal = np.array([RATIOS[k][0] for k in RATIO_NAMES])
-    spread = np.array([RATIOS[k][1] for k in RATIO_NAMES])
-    ratios = nominal * (1.0 + spread * rng.uniform(-1.0, 1.0, size=(n, len(RATIO_NAMES))))
-    v = [RATIO_NAMES.index(k) for k in VERTICAL]
-    ratios[:, v] /= ratios[:, v].sum(axis=1, keepdims=True)
+    mid, half = (lo_h + hi_h) / 2, (hi_h - lo_h) / 2
+    u = (height - mid) / half * np.sqrt(3.0) if half > 0 else np.zeros(n)
+    ratios = ratios_from_factors(sample_factors(rng, n, u))
+    for k in ("foot", "hand", "shoulder_drop", "nose_forward"):
+        nom, spread = RATIOS[k]
+        ratios[:, RATIO_NAMES.index(k)] = nom * (1.0 + spread * rng.uniform(-1.0, 1.0, n))
     return Body(height, ratios)
 
 
 def mean_body(height: float = 1.75) -> Body:
-    """The nominal proportions at ``height`` (vertical chain renormalised)."""
-    ratios = np.array([RATIOS[k][0] for k in RATIO_NAMES])
-    v = [RATIO_NAMES.index(k) for k in VERTICAL]
-    ratios[v] /= ratios[v].sum()
-    return Body(np.float64(height), ratios)
+    """The nominal proportions (every factor at its mean) at ``height``."""
+    return Body(np.float64(height), ratios_from_factors(np.zeros((1, len(FACTOR_NAMES))))[0])
 
 
 _HAS_CHILD = H36M.has_children

@@ -142,7 +142,7 @@ def test_body_heights_and_proportions():
     assert np.allclose(h, bodies.height)
     assert h.min() >= 1.50 and h.max() <= 1.95 and h.min() < 1.52 and h.max() > 1.93
     thigh = bodies.length("thigh") / bodies.height
-    assert 0.22 < thigh.min() and thigh.max() < 0.27 and np.ptp(thigh) > 0.02   # ratios vary
+    assert 0.20 < thigh.min() and thigh.max() < 0.29 and np.ptp(thigh) > 0.05   # ratios vary
     assert np.allclose(rest[:, 0], 0)
     # one body from the batch is the same body
     assert np.allclose(bodies[7].offsets, bodies.offsets[7])
