@@ -1,0 +1,197 @@
+"""Absolute placement of a root-relative pose sequence: camera-frame root trajectory from a
+2D↔3D fit, then a world frame (Z up, ground at z = 0, metres). numpy only.
+
+**Root translation** (:func:`fit_translation`). A lifter gives the pose ``X`` (T, J, 3)
+relative to its root in the camera frame (OpenCV: x right, y down, z forward); the 2D
+keypoints ``uv`` (T, J, 2) and the intrinsics ``K`` fix where it stands. For each frame we
+solve for the translation ``t`` with ``project(K, X + t) ≈ uv``. Multiplying the pinhole
+equations by the depth makes them linear in ``t``::
+
+    fx·(X+tx) + s·(Y+ty) + (cx − u)·(Z+tz) = 0,      fy·(Y+ty) + (cy − v)·(Z+tz) = 0
+
+— two rows per joint, a 3×3 weighted normal system per frame, solved for all frames at
+once. Rows are weighted by the confidence divided by the current depth estimate (two
+re-weightings), which turns the algebraic residual into a pixel residual. The uv must be
+undistorted (pinhole) pixels. Frames without enough confident joints are interpolated.
+
+**World frame** (:func:`world_frame`). ``world = R · cam + t`` with, in camera
+coordinates, the up vector ``n`` (world +Z) found as
+
+1. a prior: ``"torso"`` — the mean pelvis→thorax direction over the clip (people are
+   mostly upright), or ``"camera"`` — the camera's −y (a level camera);
+2. ``"ground"`` refinement: a plane fitted (SVD) to the lowest ankle positions of the clip
+   (those within ``band`` metres of the lowest, along the current up); the plane's normal is
+   used in the directions the points span (≥ ``min_spread`` m standard deviation): a 2D
+   spread gives the full normal, a 1D spread (walking in a line) only the tilt along the
+   line (the prior's component orthogonal to the line), no spread keeps the prior;
+   repeated a few times;
+3. yaw: world +Y is the camera's viewing direction projected on the ground, so **the camera
+   looks along +Y** and a subject facing the camera faces −Y (Blender's front view);
+4. origin: the ground point under the subject's root at the start of the clip; ground
+   ``z = 0`` at the ankles' resting height (median height of the lowest-ankle points), so
+   planted ankles sit at z ≈ 0 (add ``ankle_height`` to put the floor lower).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .smoothing import fill_low_confidence
+
+__all__ = ["fit_translation", "torso_up", "ground_plane", "world_frame", "apply_frame",
+           "project_points"]
+
+PELVIS, THORAX, R_ANKLE, L_ANKLE = 0, 8, 3, 6
+
+
+def project_points(X, K) -> np.ndarray:
+    """(…, 3) camera-frame points → (…, 2) pixels with the pinhole ``K`` (no distortion)."""
+    X = np.asarray(X, dtype=np.float64)
+    K = np.asarray(K, dtype=np.float64)
+    x = X @ K.T
+    return x[..., :2] / x[..., 2:3]
+
+
+def fit_translation(pose_rel, uv, K, conf=None, *, min_conf: float = 0.1, reweight: int = 2,
+                    min_joints: int = 4, init_depth: float = 4.0) -> tuple[np.ndarray, np.ndarray]:
+    """Per-frame translation ``t`` (T, 3) such that ``project(K, pose_rel + t) ≈ uv``.
+
+    ``pose_rel`` (T, J, 3) metres, camera frame; ``uv`` (T, J, 2) pixels; ``conf`` (T, J)
+    weights (joints below ``min_conf`` are ignored). Returns ``(t, valid)`` where frames with
+    fewer than ``min_joints`` confident joints (or a solution behind the camera) are
+    ``valid=False`` and filled by interpolation from their neighbours (``init_depth``
+    straight ahead when no frame is valid).
+    """
+    X = np.asarray(pose_rel, dtype=np.float64)
+    uv = np.asarray(uv, dtype=np.float64)
+    K = np.asarray(K, dtype=np.float64)
+    T, J, _ = X.shape
+    fx, s, cx, fy, cy = K[0, 0], K[0, 1], K[0, 2], K[1, 1], K[1, 2]
+    c = np.ones((T, J)) if conf is None else np.nan_to_num(np.asarray(conf, dtype=np.float64))
+    ok = (c >= min_conf) & np.isfinite(uv).all(-1) & np.isfinite(X).all(-1)
+    w0 = np.where(ok, np.maximum(c, 1e-6), 0.0)
+    uvf = np.where(ok[..., None], uv, 0.0)
+    Xf = np.where(ok[..., None], X, 0.0)
+    # rows a·t = -a·X, b·t = -b·X
+    A = np.zeros((T, J, 2, 3))
+    A[..., 0, 0] = fx
+    A[..., 0, 1] = s
+    A[..., 0, 2] = cx - uvf[..., 0]
+    A[..., 1, 1] = fy
+    A[..., 1, 2] = cy - uvf[..., 1]
+    rhs = -np.einsum("tjrk,tjk->tjr", A, Xf)
+    depth = np.full((T, J), init_depth)
+    t = np.zeros((T, 3))
+    for _ in range(reweight + 1):
+        w = w0 / np.maximum(depth, 0.1)
+        M = np.einsum("tj,tjrk,tjrl->tkl", w ** 2, A, A) + np.eye(3) * 1e-9
+        b = np.einsum("tj,tjrk,tjr->tk", w ** 2, A, rhs)
+        t = np.linalg.solve(M, b[..., None])[..., 0]
+        depth = X[..., 2] + t[:, None, 2]
+        depth = np.where(np.isfinite(depth), depth, init_depth)
+    valid = (ok.sum(1) >= min_joints) & (t[:, 2] > 0.05) & np.isfinite(t).all(1)
+    if not valid.any():
+        t = np.tile([0.0, 0.0, init_depth], (T, 1))
+        return t, valid
+    t = fill_low_confidence(np.where(valid[:, None], t, np.nan))
+    return t, valid
+
+
+def torso_up(pose, conf=None) -> np.ndarray:
+    """(3,) unit mean pelvis→thorax direction of ``pose`` (T, J, 3) (a body-up prior)."""
+    pose = np.asarray(pose, dtype=np.float64)
+    d = pose[:, THORAX] - pose[:, PELVIS]
+    n = np.linalg.norm(d, axis=-1, keepdims=True)
+    u = np.divide(d, n, out=np.zeros_like(d), where=n > 1e-9)
+    w = np.ones(len(u)) if conf is None else np.minimum(conf[:, PELVIS], conf[:, THORAX])
+    m = (u * np.nan_to_num(w)[:, None]).sum(0)
+    if np.linalg.norm(m) < 1e-9:
+        return np.array([0.0, -1.0, 0.0])
+    return m / np.linalg.norm(m)
+
+
+def _unit(v):
+    return v / np.linalg.norm(v)
+
+
+def ground_plane(pose, up0, *, band: float = 0.05, min_spread: float = 0.15,
+                 max_tilt_deg: float = 30.0, iterations: int = 3) -> tuple[np.ndarray, float, dict]:
+    """Ground plane from the lowest ankle positions of ``pose`` (T, J, 3) (camera frame).
+
+    Returns ``(n, d, info)``: unit up normal ``n`` (3,) and offset ``d`` so that the height of
+    a point ``p`` above the ground is ``n·p − d``; ``info`` says which directions the points
+    constrained (``"plane"``, ``"line"``, ``"prior"``) and how many points were used.
+    """
+    pose = np.asarray(pose, dtype=np.float64)
+    up0 = _unit(np.asarray(up0, dtype=np.float64))
+    ankles = pose[:, [R_ANKLE, L_ANKLE]].reshape(-1, 3)
+    ankles = ankles[np.isfinite(ankles).all(1)]
+    n = up0.copy()
+    mode = "prior"
+    pts = ankles
+    for _ in range(iterations):
+        h = ankles @ n
+        low = np.quantile(h, 0.02)
+        pts = ankles[h <= low + band]
+        if len(pts) < 3:
+            break
+        cen = pts.mean(0)
+        _, sv, Vt = np.linalg.svd(pts - cen, full_matrices=False)
+        std = sv / np.sqrt(len(pts))
+        if std[1] >= min_spread:  # two in-plane directions: the full normal
+            cand, mode = Vt[2], "plane"
+        elif std[0] >= min_spread:  # a line: only the tilt along it
+            line = Vt[0]
+            cand, mode = up0 - (up0 @ line) * line, "line"
+        else:
+            cand, mode = up0, "prior"
+        cand = _unit(cand)
+        if cand @ up0 < 0:
+            cand = -cand
+        if np.degrees(np.arccos(np.clip(cand @ up0, -1, 1))) > max_tilt_deg:
+            cand, mode = up0, "prior"
+        n = cand
+    h = ankles @ n
+    low = np.quantile(h, 0.02)
+    d = float(np.median(h[h <= low + band]))
+    return n, d, {"mode": mode, "points": int(len(pts))}
+
+
+def world_frame(pose_cam, *, up: str = "auto", conf=None, band: float = 0.05,
+                min_spread: float = 0.15, ankle_height: float = 0.0,
+                origin_frames: int = 15) -> tuple[np.ndarray, np.ndarray, dict]:
+    """``(R, t, info)`` with ``world = R · cam + t`` for the absolute camera-frame sequence
+    ``pose_cam`` (T, J, 3): Z up, ground z = 0 (at the resting-ankle height, lowered by
+    ``ankle_height``), the camera looking along +Y, origin under the starting root.
+
+    ``up``: ``"auto"`` (torso prior refined by the ground plane), ``"ground"`` (camera
+    prior refined by the ground plane), ``"torso"`` or ``"camera"`` (prior only).
+    """
+    pose_cam = np.asarray(pose_cam, dtype=np.float64)
+    if up not in ("auto", "ground", "torso", "camera"):
+        raise ValueError(f"up must be auto, ground, torso or camera, got {up!r}")
+    prior = np.array([0.0, -1.0, 0.0]) if up in ("camera", "ground") else torso_up(pose_cam, conf)
+    if up in ("auto", "ground"):
+        n, d, info = ground_plane(pose_cam, prior, band=band, min_spread=min_spread)
+    else:
+        h = pose_cam[:, [R_ANKLE, L_ANKLE]].reshape(-1, 3) @ prior
+        low = np.quantile(h, 0.02)
+        n, d, info = prior, float(np.median(h[h <= low + band])), {"mode": up, "points": 0}
+    fwd = np.array([0.0, 0.0, 1.0]) - n[2] * n
+    if np.linalg.norm(fwd) < 1e-6:  # looking straight down or up: use the camera's −y
+        fwd = np.array([0.0, -1.0, 0.0]) - n[1] * n
+    y = _unit(fwd)
+    x = np.cross(y, n)
+    R = np.stack([x, y, n])
+    t = np.zeros(3)
+    t[2] = -d + ankle_height
+    root0 = pose_cam[: max(1, origin_frames), PELVIS].mean(0)
+    t[:2] = -(R @ root0)[:2]
+    info = dict(info, up_cam=n.tolist(), tilt_from_prior_deg=float(
+        np.degrees(np.arccos(np.clip(n @ prior, -1, 1)))))
+    return R, t, info
+
+
+def apply_frame(X, R, t) -> np.ndarray:
+    """``R · X + t`` over (…, 3)."""
+    return np.asarray(X, dtype=np.float64) @ np.asarray(R).T + np.asarray(t)
