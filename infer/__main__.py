@@ -11,26 +11,27 @@ import sys
 import hydra
 from omegaconf import DictConfig
 
+from hpd3d.errors import cli_guard  # tiny: no numpy
+
 os.environ.setdefault("GLOG_minloglevel", "2")  # mediapipe's C++ logging, before its import
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
+@cli_guard
+def main_guarded(cfg: DictConfig) -> dict:
+    from infer.pipeline import run  # after Hydra parsed the command line (fast --help)
+
+    s = run(cfg)
+    stages = " · ".join(f"{k} {v:.1f}" for k, v in s["ms_per_frame"].items())
+    print(f"infer: {s['frames']} frames ({s['detected']} with a person), "
+          f"{s['seconds_total']:.1f} s; ms/frame: {stages}")
+    print(f"infer: wrote {s['out']}/ ({', '.join(s['files'])})")
+    return s
+
+
 @hydra.main(version_base="1.3", config_path="../conf", config_name="infer")
 def main(cfg: DictConfig) -> None:
-    from hpd3d.errors import cli_guard  # after Hydra parsed the command line (fast --help)
-
-    @cli_guard
-    def guarded(cfg):
-        from infer.pipeline import run
-
-        s = run(cfg)
-        ms = s["ms_per_frame"]
-        stages = " · ".join(f"{k} {v:.1f}" for k, v in ms.items())
-        print(f"infer: {s['frames']} frames ({s['detected']} with a person), "
-              f"{s['seconds_total']:.1f} s; ms/frame: {stages}")
-        print(f"infer: wrote {s['out']}/ ({', '.join(s['files'])})")
-
-    guarded(cfg)
+    main_guarded(cfg)
 
 
 if __name__ == "__main__":

@@ -181,6 +181,7 @@ class Plan:
     fps: float = 30.0
     K: np.ndarray | None = None
     K_source: str = ""
+    detector: object = None  # a built per-frame detector (closed by the run)
 
 
 def prepare(cfg: DictConfig) -> Plan:
@@ -195,14 +196,7 @@ def prepare(cfg: DictConfig) -> Plan:
     if det_name != "file" and not video:
         raise InputError(None, "video=PATH is required (a video file or a folder of images)")
     name = _name_of(cfg, video, file_path)
-    out = OutputFolder(cfg.get("out") or Path("out") / "infer" / name)
-    out.check()
-    lifter = load_lifter_checked(cfg.lifter, bool(cfg.get("trust_checkpoint", False)))
-    post = _post_module()
-    post_cfg = cfg.get("post")
-    if hasattr(post, "check_config"):
-        post.check_config(post_cfg)
-    plan = Plan(cfg, out, name, lifter, det_name, det_cfg)
+    plan = Plan(cfg, None, name, None, det_name, det_cfg)
     start, end, stride = int(cfg.get("start") or 0), cfg.get("end"), int(cfg.get("stride") or 1)
     end = None if end is None else int(end)
     f35 = None
@@ -234,6 +228,12 @@ def prepare(cfg: DictConfig) -> Plan:
                 f.width, f.height = int(w), int(h)
             plan.width, plan.height = int(f.width), int(f.height)
             plan.fps = float(cfg.get("fps") or f.fps or 30.0) / (1 if cfg.get("fps") else stride)
+    plan.out = OutputFolder(cfg.get("out") or Path("out") / "infer" / name)
+    plan.out.check()
+    plan.lifter = load_lifter_checked(cfg.lifter, bool(cfg.get("trust_checkpoint", False)))
+    post = _post_module()
+    if hasattr(post, "check_config"):
+        post.check_config(cfg.get("post"))
     cam = _cfg_dict(cfg.get("camera"))
     plan.K, plan.K_source = intrinsics(
         plan.width, plan.height, focal_px=cam.get("focal_px"), fov_deg=cam.get("fov_deg"),
@@ -249,7 +249,10 @@ def prepare(cfg: DictConfig) -> Plan:
         if det_name == "mediapipe" and det_cfg.get("static_image_mode") is None:
             det_cfg["static_image_mode"] = plan.source.info.kind == "images"
         plan.det_cfg = det_cfg
-        plan.det_cls = cls
+        try:
+            plan.detector = cls(**det_cfg)
+        except TypeError as e:
+            raise InputError(None, f"detector={det_name}: {e}") from None
     return plan
 
 
@@ -266,7 +269,12 @@ def run(cfg: DictConfig) -> dict:
     timer.add("setup", time.perf_counter() - t0)
     progress = bool(cfg.get("progress", True))
     wcfg = _cfg_dict(cfg.get("write"))
-    tmp = plan.out.open()
+    try:
+        tmp = plan.out.open()
+    except BaseException:
+        if plan.detector is not None:
+            plan.detector.close()
+        raise
     ok = False
     try:
         summary = _work(plan, tmp, timer, wcfg, progress)
@@ -287,7 +295,7 @@ def _work(plan: Plan, tmp: Path, timer: Timer, wcfg: dict, progress: bool) -> di
     ovl_writer = None
     # -- 2D --------------------------------------------------------------------------
     if plan.file2d is None:
-        detector = plan.det_cls(**plan.det_cfg)
+        detector = plan.detector
         overlay = None
         if wcfg.get("overlay", True):
             ow, oh, s = overlay_size(plan.width, plan.height, int(wcfg.get("overlay_max_side", 960)))

@@ -26,6 +26,8 @@ import numpy as np
 
 from hpd3d.errors import InputError
 
+from .quiet import quiet_stderr
+
 IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 _ROTATE = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
 
@@ -182,6 +184,11 @@ def _rotation(cap) -> int:
 
 
 def _open_video(path: Path, start, end, stride, fps, prefetch) -> FrameSource:
+    with quiet_stderr():  # FFmpeg/OpenCV complain on fd 2 about a bad file: our one line says it
+        return _probe_video(path, start, end, stride, fps, prefetch)
+
+
+def _probe_video(path: Path, start, end, stride, fps, prefetch) -> FrameSource:
     cap = _capture(path)
     try:
         total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)

@@ -11,45 +11,15 @@ builds its graph; that noise is sent to /dev/null so the user's stderr stays cle
 
 from __future__ import annotations
 
-import contextlib
 import os
-import sys
 
 import numpy as np
 
 from hpd3d.errors import InputError
 from hpd3d.skeleton import BLAZEPOSE_TO_COCO
+from infer.quiet import quiet_stderr
 
 _SELECT = BLAZEPOSE_TO_COCO.argmax(1)
-
-
-@contextlib.contextmanager
-def quiet_stderr():
-    """Send file descriptor 2 to /dev/null (C++ logging bypasses ``sys.stderr``)."""
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError):
-        yield
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        _flush_c_stdio()  # C stdio buffers would print after we restore fd 2
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
-
-
-def _flush_c_stdio():
-    try:
-        import ctypes
-
-        ctypes.CDLL(None).fflush(None)
-    except Exception:  # noqa: BLE001 - best effort
-        pass
 
 
 def _import_mediapipe():
@@ -79,16 +49,16 @@ class MediaPipePose:
                 smooth_landmarks=bool(smooth_landmarks), enable_segmentation=False,
                 min_detection_confidence=float(min_detection_confidence),
                 min_tracking_confidence=float(min_tracking_confidence))
-        self._calls = 0
+        self._found = 0
 
     def detect(self, frame_rgb: np.ndarray, prev=None) -> np.ndarray:
         h, w = frame_rgb.shape[:2]
-        if self._calls < 2:  # the graph logs on its first frames
+        if self._found < 2:  # the graph logs when its landmark model first runs
             with quiet_stderr():
                 res = self._pose.process(frame_rgb)
         else:
             res = self._pose.process(frame_rgb)
-        self._calls += 1
+        self._found += res.pose_landmarks is not None
         if res.pose_landmarks is None:
             return np.zeros((0, 17, 3), np.float32)
         lm = res.pose_landmarks.landmark
