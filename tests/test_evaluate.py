@@ -75,24 +75,25 @@ def test_evaluate_matches_training_validation_and_numpy(trained):
     assert s["temporal"]["jitter_gt_mm"] == pytest.approx(1000 * sum(acc) / s["frames"], rel=1e-6)
 
 
-def test_lift_views_equals_the_models_on_whole_sequences():
-    from train.data import window_for
-    from train.evaluate import lift_views
-    from train.models import build_model
+def test_lift_sequence_equals_the_models_on_whole_sequences():
+    from train.models import build_model, lift_sequence
 
     torch.manual_seed(0)
     x = torch.randn(2, 60, 17, 3)
     tcn = build_model("videopose3d", receptive_field=27, channels=16).eval()
-    y = lift_views(tcn, window_for(tcn), x.numpy())
+    y = lift_sequence(tcn, x.numpy())
     np.testing.assert_allclose(y, tcn.lift(x).detach(), atol=1e-6)
     sb = build_model("simplebaseline", channels=16).eval()
-    y = lift_views(sb, window_for(sb), x.numpy(), chunk=7)
+    y = lift_sequence(sb, x.numpy(), batch=7)
     np.testing.assert_allclose(y, sb(x).detach(), atol=1e-6)
+    # MotionBERT: clips of 27 at 0, 14, 28 and 33 (the last one ends at the last frame)
+    # cross-faded; frames only one clip covers are that clip's prediction
     mb = build_model("motionbert", dim_feat=16, dim_rep=16, depth=1, num_heads=2, maxlen=27).eval()
-    y = lift_views(mb, window_for(mb), x.numpy())
-    pad = torch.cat([x[:, 54:], x[:, -1:].expand(2, 21, 17, 3)], dim=1)
-    want = torch.cat([mb.lift(x[:, :27]), mb.lift(x[:, 27:54]), mb.lift(pad)[:, :6]], dim=1)
-    np.testing.assert_allclose(y, want.detach(), atol=1e-5)
+    y = lift_sequence(mb, x.numpy())
+    first, last = mb.lift(x[:, :27]).detach().numpy(), mb.lift(x[:, 33:]).detach().numpy()
+    np.testing.assert_allclose(y[:, :14], first[:, :14], atol=1e-5)
+    np.testing.assert_allclose(y[:, -5:], last[:, -5:], atol=1e-5)
+    assert np.abs(y[:, -6] - last[:, -6]).max() > 1e-4  # frame 54: two clips blended
 
 
 def test_limb_distance_table_measures_leg_errors():

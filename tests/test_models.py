@@ -440,17 +440,19 @@ class MMEngineLikeMeta:  # stands for the non-tensor objects in mmengine checkpo
         self.cfg = "model = dict(type='PoseLifter')"
 
 
-def test_pickled_objects_need_a_fallback(tmp_path):
+def test_pickled_objects_are_refused_unless_trusted(tmp_path):
     m = randomise(build_model("videopose3d", receptive_field=27, channels=16), 17)
     path = tmp_path / "epoch_80.pth"
     obj = export_checkpoint(m, "mmpose")
     obj["meta"] = MMEngineLikeMeta()
     torch.save(obj, path)
     fresh = build_model("videopose3d", receptive_field=27, channels=16).eval()
-    with pytest.raises(InputError, match="allow_pickle=False"):
-        load_checkpoint(fresh, path, allow_pickle=False)
-    with pytest.warns(UserWarning, match="weights_only=True.*MMEngineLikeMeta"):
+    before = {k: v.clone() for k, v in fresh.state_dict().items()}
+    with pytest.raises(InputError, match=r"needs full unpickling \(it refers to "
+                                         r"test_models\.MMEngineLikeMeta\); pass trust_checkpoint"):
         load_checkpoint(fresh, path)
+    assert all(torch.equal(v, before[k]) for k, v in fresh.state_dict().items())  # nothing loaded
+    load_checkpoint(fresh, path, trust_checkpoint=True)  # the user's explicit word
     close(fresh(inputs(1, 27)), m(inputs(1, 27)))
 
 

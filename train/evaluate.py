@@ -1,8 +1,8 @@
 """``python -m train.evaluate checkpoint=… [data=…] [overrides]``: how good is a lifter?
 
-Lifts every evaluated view as a whole sequence (the way inference does: SimpleBaseline
-frame by frame, the VideoPose3D TCN with edge padding, MotionBERT in ``clip_len`` windows)
-and compares with the camera-frame, root-relative ground truth. Reports, in millimetres:
+Lifts every evaluated view as a whole sequence the way inference does
+(:func:`train.models.lift_sequence`: SimpleBaseline frame by frame, the VideoPose3D TCN
+with edge padding, MotionBERT in overlapping ``clip_len`` windows cross-faded) and compares with the camera-frame, root-relative ground truth. Reports, in millimetres:
 
 - MPJPE, P-MPJPE (Procrustes), N-MPJPE (scale) overall, per action and per subject;
 - per-joint MPJPE;
@@ -40,71 +40,16 @@ from hpd3d.anatomy import hinge_flexion
 from hpd3d.errors import InputError, cli_guard
 from hpd3d.noise import add_noise
 from hpd3d.normalization import Normalization
-from hpd3d.skeleton import H36M, flip
-from train.data import DataConfig, load_table, window_for
+from hpd3d.skeleton import H36M
+from train.data import DataConfig, load_table
 from train.data.sources import bounds
-from train.data.clips import FLIP_PERM, Window
-from train.models import Lifter, load_model
+from train.models import lift_sequence, load_lifter
 
 _AUG = re.compile(r"_aug\d+$")
 LIMBS = {  # name → (hip, knee, ankle, knee-flexion name)
     "right": (1, 2, 3, "right_knee"),
     "left": (4, 5, 6, "left_knee"),
 }
-
-
-# -- loading --------------------------------------------------------------------------
-def read_checkpoint(path) -> tuple[Lifter, Normalization, Window, dict]:
-    """A lifter checkpoint → (model in eval mode, normalisation, window, metadata).
-
-    Native files carry their normalisation and training window; other formats (MMPose,
-    official MotionBERT / VideoPose3D) get the defaults (screen normalisation)."""
-    path = Path(path)
-    model = load_model(path)  # InputError naming the file for anything unreadable
-    try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception:  # noqa: BLE001 - a foreign format with pickled extras: defaults
-        obj = {}
-    obj = obj if isinstance(obj, dict) else {}
-    norm = Normalization.from_dict(obj.get("normalization") or {})
-    w = obj.get("window")
-    window = Window(**w) if w else window_for(model)
-    return model, norm, window, dict(obj.get("meta", {}))
-
-
-# -- lifting whole sequences ----------------------------------------------------------
-@torch.no_grad()
-def lift_views(model: Lifter, window: Window, inputs: np.ndarray, chunk: int = 8192) -> np.ndarray:
-    """``inputs`` (C, T, 17, 3) normalised 2D + confidence of C views of one sequence →
-    (C, T, 17, 3) root-relative predictions aligned with the input frames."""
-    x = torch.from_numpy(np.ascontiguousarray(inputs, dtype=np.float32))
-    C, T = x.shape[:2]
-    if model.name == "simplebaseline":
-        flat = x.reshape(C * T, 1, *x.shape[2:])
-        out = torch.cat([model(flat[i : i + chunk]) for i in range(0, len(flat), chunk)])
-        y = out.reshape(C, T, 17, 3)
-    elif model.name == "videopose3d":
-        y = model.lift(x)
-    else:  # MotionBERT: windows of L frames, the last one edge-padded
-        L = window.length
-        n = -(-T // L)
-        idx = torch.arange(n * L).clamp_(max=T - 1)
-        clips = x.index_select(1, idx).reshape(C * n, L, *x.shape[2:])
-        out = torch.cat([model.lift(clips[i : i + max(1, chunk // L)])
-                         for i in range(0, len(clips), max(1, chunk // L))])
-        y = out.reshape(C, n * L, 17, 3)[:, :T]
-    y = y.clone()
-    y[:, :, 0] = 0.0
-    return y.numpy()
-
-
-def lift_flip_averaged(model, window, inputs: np.ndarray) -> np.ndarray:
-    """Test-time flip augmentation: mean of the prediction and the un-flipped prediction
-    of the mirrored input."""
-    a = lift_views(model, window, inputs)
-    m = inputs[..., FLIP_PERM, :] * np.array([-1.0, 1.0, 1.0], np.float32)
-    b = flip(lift_views(model, window, m), axis=0)
-    return (a + b) / 2
 
 
 # -- metrics --------------------------------------------------------------------------
@@ -212,10 +157,12 @@ def _view_inputs(table, view_ids, norm: Normalization, noise, seed: int) -> np.n
 
 
 def evaluate(checkpoint, data: DataConfig, split: str = "val", test_flip: bool = False,
-             deep_deg: float = 90.0, seed: int = 0, progress: bool = True):
+             deep_deg: float = 90.0, seed: int = 0, progress: bool = True,
+             trust_checkpoint: bool = False):
     """→ (summary dict, and per view: predictions, ground truth, :class:`View`, scored-frame
     mask)."""
-    model, norm, window, meta = read_checkpoint(checkpoint)
+    lifter = load_lifter(checkpoint, trust_checkpoint=trust_checkpoint)
+    model, norm, meta = lifter.model, lifter.normalization, lifter.meta
     table = load_table(data.sources, data.input_2d, data.frame_margin)
     if split not in ("val", "train", "all"):
         raise InputError(None, f"split={split!r}: 'val', 'train' or 'all'")
@@ -228,14 +175,13 @@ def evaluate(checkpoint, data: DataConfig, split: str = "val", test_flip: bool =
         v = table.views[i]
         by_seq[(v.source, v.subject, v.action, v.length)].append(i)
     preds, gts, views, masks = [], [], [], []
-    lift = lift_flip_averaged if test_flip else lift_views
     bar = tqdm(by_seq.items(), desc="evaluate", unit="seq", disable=not progress or None)
     for _, vids in bar:
         x = _view_inputs(table, vids, norm, data.noise, seed)
-        y = lift(model, window, x)
+        y = lift_sequence(lifter, x, flip=test_flip)  # metres
         for k, i in enumerate(vids):
             v = table.views[i]
-            preds.append(y[k] / norm.scale_3d)
+            preds.append(y[k])
             gts.append(table.xyz[v.start : v.start + v.length])
             masks.append(table.in_bounds[v.start : v.start + v.length])
             views.append(v)
@@ -308,8 +254,9 @@ def run(cfg: DictConfig) -> Path:
     if cfg.get("input_2d"):
         d["input_2d"] = cfg.input_2d
     data = DataConfig.from_dict(d)
-    summary, preds, gts, views, masks = evaluate(ckpt, data, str(cfg.split), bool(cfg.test_flip),
-                                          float(cfg.deep_flexion_deg), int(cfg.seed))
+    summary, preds, gts, views, masks = evaluate(
+        ckpt, data, str(cfg.split), bool(cfg.test_flip), float(cfg.deep_flexion_deg),
+        int(cfg.seed), trust_checkpoint=bool(cfg.get("trust_checkpoint", False)))
     out = Path(cfg.out) if cfg.get("out") else ckpt.parent / f"eval_{data.tag}"
     out.mkdir(parents=True, exist_ok=True)
     atomic.write_text(out / "metrics.json", json.dumps(summary, indent=2) + "\n")

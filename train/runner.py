@@ -13,9 +13,11 @@ one-line error (exit 3) that names the last good checkpoint.
 
 mmengine's own checkpoints (``epoch_N.pth``) pickle its message hub, numpy scalars and
 the like; PyTorch ≥ 2.6 refuses those with ``weights_only=True`` (mmengine 0.10 calls
-``torch.load`` without the argument). Resuming therefore runs inside
-``torch.serialization.safe_globals`` with exactly the classes mmengine stores
-(:data:`MMENGINE_SAFE_GLOBALS`), not with ``weights_only=False``.
+``torch.load`` without the argument, i.e. ``weights_only=True``). Resuming therefore first
+reads the file itself as data (:func:`check_resume_file`: a corrupt or unsafe file is one
+line, exit 2), then runs inside ``torch.serialization.safe_globals`` with exactly the
+inert objects mmengine stores (:func:`train.models.safe_load.safe_globals`), never with
+``weights_only=False`` — unless the user says ``trust_checkpoint=true``.
 """
 
 from __future__ import annotations
@@ -23,13 +25,11 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
-import pickle
 import sys
 import time
 import uuid
 from pathlib import Path
 
-import numpy as np
 import torch
 from omegaconf import DictConfig, OmegaConf
 
@@ -41,35 +41,40 @@ from train.loop import (HEADS, DebugHook, EpochSeedHook, ExportHook, LifterModel
                         NonFiniteLoss, PoseMetric, ProgressHook, freeze_backbone,
                         seed_everything)
 from train.models import build_model, load_checkpoint
-
-
-def _history_buffer_getattr(obj, name: str):
-    """What ``builtins.getattr`` may do while a checkpoint of ours is unpickled: fetch a
-    statistics method (``min``, ``max``, ``mean``, ``current`` …) of mmengine's
-    ``HistoryBuffer``, which its ``__getstate__`` stores by reference. Nothing else."""
-    from mmengine.logging.history_buffer import HistoryBuffer
-
-    if obj is HistoryBuffer and name in {"min", "max", "mean", "current",
-                                         *HistoryBuffer._statistics_methods}:
-        return getattr(HistoryBuffer, name)
-    raise pickle.UnpicklingError(f"refusing getattr({obj!r}, {name!r}) in a checkpoint")
+from train.models.safe_load import allow_safe_globals, load_file, safe_globals, trusted_loads
 
 
 def mmengine_safe_globals() -> list:
-    """The non-tensor globals inside mmengine's checkpoints (meta, message hub), for
-    ``torch.serialization.safe_globals`` (``getattr`` only as the restricted version)."""
-    from mmengine.logging.history_buffer import HistoryBuffer
-
-    try:
-        from numpy._core import multiarray
-    except ImportError:  # numpy < 1.25
-        from numpy.core import multiarray
-    return [HistoryBuffer, multiarray._reconstruct, multiarray.scalar, np.ndarray, np.dtype,
-            (_history_buffer_getattr, "builtins.getattr"),
-            *{type(np.dtype(t)) for t in ("f8", "f4", "f2", "i8", "i4", "i2", "u1", "b1")}]
+    """The inert non-tensor globals inside mmengine's checkpoints (meta, message hub), for
+    ``torch.serialization.safe_globals`` (:func:`train.models.safe_load.safe_globals`)."""
+    return safe_globals()
 
 
-def build_lifter(mcfg: dict):
+def resume_file(work_dir: Path) -> Path:
+    """The ``epoch_N.pth`` mmengine will resume from (what ``last_checkpoint`` names)."""
+    last = work_dir / "last_checkpoint"
+    if not last.is_file():
+        raise InputError(work_dir, "resume=true but no checkpoint to resume from "
+                                   "(no last_checkpoint file in the work dir)")
+    name = last.read_text().strip()
+    if not name:
+        raise InputError(last, "empty: it should name the epoch_N.pth to resume from")
+    return Path(name)
+
+
+def check_resume_file(path: Path, trust_checkpoint: bool) -> None:
+    """Read the resume file as data before mmengine does (it calls ``torch.load`` itself,
+    by default ``weights_only=True``, inside :func:`allow_safe_globals`): a corrupt,
+    foreign or unsafe file is one line here, not a traceback from inside mmengine."""
+    obj = load_file(path, trust_checkpoint=trust_checkpoint)
+    meta = obj.get("meta") if isinstance(obj, dict) else None
+    if not (isinstance(meta, dict) and {"epoch", "iter"} <= set(meta)
+            and isinstance(obj.get("state_dict"), dict)):
+        raise InputError(path, "not an mmengine training checkpoint (no meta epoch/iter and "
+                               "state_dict) to resume from")
+
+
+def build_lifter(mcfg: dict, trust_checkpoint: bool = False):
     """``model`` section → (lifter, load report or None)."""
     config = dict(mcfg.get("config") or {})
     try:
@@ -78,7 +83,8 @@ def build_lifter(mcfg: dict):
         raise InputError(None, f"model: {e}") from None
     report = None
     if mcfg.get("checkpoint"):
-        report = load_checkpoint(lifter, mcfg["checkpoint"], format=mcfg.get("format") or "auto")
+        report = load_checkpoint(lifter, mcfg["checkpoint"], format=mcfg.get("format") or "auto",
+                                 trust_checkpoint=trust_checkpoint)
     return lifter, report
 
 
@@ -122,7 +128,7 @@ def build_runner(cfg: DictConfig):
     seed = int(cfg.seed)
     seed_everything(seed)  # model initialisation
     mcfg = OmegaConf.to_container(cfg.model, resolve=True)
-    lifter, report = build_lifter(mcfg)
+    lifter, report = build_lifter(mcfg, bool(cfg.get("trust_checkpoint", False)))
     if mcfg.get("freeze_backbone"):
         freeze_backbone(lifter)
     try:
@@ -218,9 +224,9 @@ def train(cfg: DictConfig) -> Path:
     if cfg.get("threads"):
         torch.set_num_threads(int(cfg.threads))
     work_dir = Path(cfg.work_dir)
-    if cfg.resume and not (work_dir / "last_checkpoint").is_file():
-        raise InputError(work_dir, "resume=true but no checkpoint to resume from "
-                                   "(no last_checkpoint file in the work dir)")
+    trust = bool(cfg.get("trust_checkpoint", False))
+    if cfg.resume:
+        check_resume_file(resume_file(work_dir), trust)
     info = build_runner(cfg)
     runner = info["runner"]
     work_dir.mkdir(parents=True, exist_ok=True)
@@ -234,7 +240,7 @@ def train(cfg: DictConfig) -> Path:
         r = info["load_report"]
         print(f"train: fine-tuning from {r.source} ({r.format}, {r.loaded} tensors)")
     try:
-        with torch.serialization.safe_globals(mmengine_safe_globals()):
+        with allow_safe_globals(), trusted_loads(trust):
             runner.train()
     except NonFiniteLoss as e:
         raise NonFiniteLoss(f"{work_dir}: training stopped at epoch {runner.epoch + 1}, "

@@ -1,7 +1,8 @@
 """Training samples: windows of frames cut from the view table, built a whole batch at a time.
 
 A sample is an *anchor* frame of one view. The model decides the window around it
-(:func:`window_for`): SimpleBaseline lifts the anchor alone; the VideoPose3D TCN sees
+(:meth:`train.models.Lifter.window`, a :class:`train.models.Window`): SimpleBaseline
+lifts the anchor alone; the VideoPose3D TCN sees
 ``receptive_field`` frames centred on it (ending at it when causal) and predicts the anchor;
 MotionBERT sees ``clip_len`` frames starting at it and predicts all of them. Windows that
 run past a sequence end are edge-padded (indices clamped to the view), and ``valid`` marks
@@ -19,7 +20,6 @@ whatever happened before it, which is what makes a resumed run repeat an uninter
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -27,6 +27,7 @@ import torch
 from hpd3d.noise import NoiseModel, add_noise
 from hpd3d.normalization import Normalization
 from hpd3d.skeleton import H36M
+from train.models.window import Window
 
 from .sources import PoseTable, bounds
 
@@ -34,31 +35,10 @@ FLIP_PERM = H36M.flip_permutation
 _VAL_EPOCH = 2**31 - 1  # the rng "epoch" of validation batches: the same noise every time
 
 
-@dataclass(frozen=True)
-class Window:
-    length: int  # input frames per sample
-    anchor: int  # the anchor's position in the window
-    all_targets: bool  # a target per input frame (MotionBERT) or the anchor's only
-    single_frame: bool  # call the TCN's one-output-frame fast path
-
-    def to_dict(self) -> dict:
-        return dict(length=self.length, anchor=self.anchor, all_targets=self.all_targets,
-                    single_frame=self.single_frame)
-
-
 def window_for(model, clip_len: int | None = None) -> Window:
-    """The training window of a built lifter (``clip_len`` only for MotionBERT)."""
-    if model.name == "simplebaseline":
-        return Window(1, 0, False, False)
-    if model.name == "videopose3d":
-        rf = model.receptive_field
-        return Window(rf, rf - 1 if model.causal else (rf - 1) // 2, False, True)
-    if model.name == "motionbert":
-        n = int(clip_len or model.clip_len)
-        if not 1 <= n <= model.maxlen:
-            raise ValueError(f"motionbert clip_len {n} must lie in [1, maxlen={model.maxlen}]")
-        return Window(n, 0, True, False)
-    raise ValueError(f"no training window for model {model.name!r}")
+    """The training window of a built lifter: the model's own :meth:`Lifter.window`
+    (``clip_len`` only matters to MotionBERT). Kept for the training code's callers."""
+    return model.window(clip_len)
 
 
 def flip_batch(x2d: np.ndarray, conf: np.ndarray, xyz: np.ndarray, which: np.ndarray):

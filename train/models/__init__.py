@@ -32,6 +32,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .window import Window
+
 
 class Lifter(nn.Module):
     """What every lifter has: a name, its rebuild config, and the frame bookkeeping.
@@ -78,6 +80,30 @@ class Lifter(nn.Module):
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
 
+    # -- the model's own window and whole-sequence lifting (overridden per model) -------
+    def window(self, clip_len: int | None = None) -> Window:
+        """The frames this model sees per prediction (training samples, sequence lifting).
+        ``clip_len`` matters only to models that take clips of any length (MotionBERT)."""
+        raise NotImplementedError(f"{type(self).__name__} describes no window")
+
+    def lift_sequence(self, x: torch.Tensor, window: Window | None = None, *, batch: int = 8192,
+                      progress: bool = False, **kw) -> torch.Tensor:
+        """``(B, T, J, 2|3)`` whole sequences → ``(B, T, 17, 3)`` frame-aligned network
+        output (any ``T >= 1``). :func:`train.models.lift_sequence` is the public front
+        (numpy in/out, flip test, root set to 0); this is the model-specific part."""
+        raise NotImplementedError(f"{type(self).__name__} cannot lift sequences")
+
+    @staticmethod
+    def _spans(n: int, size: int, progress: bool, desc: str):
+        """``(start, stop)`` spans of ``range(n)`` in steps of ``size``, with a tqdm bar."""
+        size = max(1, int(size))
+        spans = [(i, min(i + size, n)) for i in range(0, n, size)]
+        if progress and len(spans) > 1:
+            from tqdm import tqdm
+
+            return tqdm(spans, desc=desc, unit="batch", leave=False)
+        return spans
+
 
 # The submodules import Lifter from here, so they come after it.
 from .motionbert import DSTFormer  # noqa: E402
@@ -106,6 +132,7 @@ def build_model(name: str, **cfg) -> Lifter:
 
 
 from .checkpoints import load_checkpoint, load_model, save_checkpoint  # noqa: E402
+from .lifting import LoadedLifter, lift_sequence, load_lifter  # noqa: E402
 
 __all__ = [
     "Lifter",
@@ -117,4 +144,8 @@ __all__ = [
     "load_checkpoint",
     "load_model",
     "save_checkpoint",
+    "Window",
+    "LoadedLifter",
+    "load_lifter",
+    "lift_sequence",
 ]

@@ -35,19 +35,17 @@ Formats (where the names were read from):
 affect inference). Any other missing, unexpected or wrongly-shaped key raises an
 :class:`~hpd3d.errors.InputError` naming the file and listing them all.
 
-mmengine checkpoints hold non-tensor objects (``meta``, message hub), which PyTorch ≥ 2.6
-refuses to unpickle by default (``weights_only=True``). We try ``weights_only=True``
-first and, for a file the caller named, fall back to full unpickling with a warning that
-says why; ``allow_pickle=False`` turns the fallback into an error.
+Files are read as data (:mod:`train.models.safe_load`): ``torch.load(weights_only=True)``
+with the few inert non-tensor globals these formats hold allowed (numpy arrays/scalars,
+mmengine's message hub). A file that needs anything else is refused unless the caller
+passes ``trust_checkpoint=True``.
 """
 
 from __future__ import annotations
 
 import io
 import os
-import pickle
 import re
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +57,7 @@ from hpd3d.errors import InputError
 
 from . import Lifter, build_model
 from .motionbert import DSTFormer
+from .safe_load import load_file
 from .videopose3d import TemporalConvNet
 
 FORMATS = ("native", "mmpose", "motionbert", "videopose3d")
@@ -136,29 +135,8 @@ def key_map(model: Lifter, fmt: str) -> dict[str, str]:
 
 
 # -- reading files -------------------------------------------------------------------
-def _torch_load(path: Path, allow_pickle: bool):
-    if not path.is_file():
-        raise InputError(path, "no such checkpoint file")
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as e:
-        found = re.search(r"Unsupported global: GLOBAL (\S+)", str(e))
-        reason = f"it refers to {found.group(1)}" if found else "it is not a plain tensor pickle"
-    except Exception as e:  # noqa: BLE001 - a corrupt or non-torch file
-        raise InputError(path, f"not a PyTorch checkpoint ({type(e).__name__}: {e})") from None
-    if not allow_pickle:
-        raise InputError(path, f"cannot be loaded with weights_only=True ({reason}) and allow_pickle=False")
-    try:
-        obj = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as e:  # noqa: BLE001
-        raise InputError(path, f"not a PyTorch checkpoint ({type(e).__name__}: {e})") from None
-    warnings.warn(
-        f"{path}: loaded with weights_only=False because weights_only=True failed ({reason}); "
-        "it holds pickled Python objects, as mmengine checkpoints do. This is done only for a "
-        "file named explicitly: load only files you trust.",
-        stacklevel=3,
-    )
-    return obj
+def _torch_load(path: Path, trust_checkpoint: bool):
+    return load_file(path, trust_checkpoint=trust_checkpoint)
 
 
 def _is_state_dict(d) -> bool:
@@ -232,17 +210,19 @@ def _fmt_keys(title: str, items: list[str], limit: int = 40) -> str:
     return f"  {title} ({len(items)}):\n    " + "\n    ".join(items[:limit]) + more
 
 
-def load_checkpoint(model: Lifter, path_or_dict, format: str = "auto", *, allow_pickle: bool = True) -> LoadReport:
+def load_checkpoint(model: Lifter, path_or_dict, format: str = "auto", *,
+                    trust_checkpoint: bool = False) -> LoadReport:
     """Load weights into ``model`` from a file path or an already-loaded checkpoint dict.
 
     ``format``: ``'auto'`` (detect), ``'native'``, ``'mmpose'``, ``'motionbert'`` or
     ``'videopose3d'``. Raises :class:`InputError` (naming the file) when the file cannot be
     read, its format is unknown or does not fit the model, or any key is missing,
     unexpected or of the wrong shape — all of them listed. Nothing is loaded then.
+    A file that needs full unpickling is refused unless ``trust_checkpoint``.
     """
     if isinstance(path_or_dict, (str, os.PathLike)):
         source = Path(path_or_dict)
-        obj = _torch_load(source, allow_pickle)
+        obj = _torch_load(source, trust_checkpoint)
     elif isinstance(path_or_dict, Mapping):
         source, obj = None, path_or_dict
     else:
@@ -394,16 +374,25 @@ def _mmpose_dst_to_official(sd):
     return _invert(probe, "mmpose", sd)
 
 
-def load_model(path_or_dict, format: str = "auto", *, allow_pickle: bool = True, **overrides) -> Lifter:
+def load_model(path_or_dict, format: str = "auto", *, trust_checkpoint: bool = False,
+               **overrides) -> Lifter:
     """Build the model a checkpoint describes and load it; ``overrides`` go to the constructor."""
     source = path_or_dict if isinstance(path_or_dict, (str, os.PathLike)) else None
-    obj = _torch_load(Path(source), allow_pickle) if source is not None else path_or_dict
+    obj = _torch_load(Path(source), trust_checkpoint) if source is not None else path_or_dict
+    return model_from_object(obj, source, format, **overrides)
+
+
+def model_from_object(obj, source=None, format: str = "auto", **overrides) -> Lifter:
+    """:func:`load_model` for an already-read checkpoint object (``source`` names it in errors)."""
     try:
         name, cfg = infer_model_config(obj, format)
-    except (ValueError, KeyError) as e:
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
         raise InputError(source, f"cannot tell which model it holds ({e})") from None
     cfg.update(overrides)
-    model = build_model(name, **cfg)
+    try:
+        model = build_model(name, **cfg)
+    except (ValueError, TypeError) as e:
+        raise InputError(source, f"its model config does not build ({e})") from None
     try:
         load_checkpoint(model, obj, format)
     except InputError as e:

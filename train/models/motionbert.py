@@ -33,6 +33,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import Lifter
+from .window import Window
 
 SIZES = {
     "full": dict(dim_feat=512, mlp_ratio=2),
@@ -241,3 +242,56 @@ class DSTFormer(Lifter):
                 x = (x_st + x_ts) * 0.5
         x = self.pre_logits(self.norm(x).reshape(b, t, j, -1))
         return x if return_rep else self.head(x)
+
+    # -- window and sequence lifting --------------------------------------------------
+    def window(self, clip_len: int | None = None) -> Window:
+        """Clips of ``clip_len`` frames (default and at most ``maxlen``), every frame predicted."""
+        n = int(clip_len or self.clip_len)
+        if not 1 <= n <= self.maxlen:
+            raise ValueError(f"motionbert clip_len {n} must lie in [1, maxlen={self.maxlen}]")
+        return Window(n, 0, True, False)
+
+    @staticmethod
+    def clip_starts(t: int, length: int, stride: int) -> list[int]:
+        """First frames of the clips that cover ``t`` frames: every ``stride`` frames, the
+        last clip ending exactly at the last frame (no padding unless ``t < length``)."""
+        if t <= length:
+            return [0]
+        starts = list(range(0, t - length, stride))
+        return starts + [t - length]
+
+    @staticmethod
+    def blend_weights(length: int, overlap: int) -> torch.Tensor:
+        """Per-position weight of a clip's predictions: 1 inside, a raised-cosine ramp over
+        the ``overlap`` frames at each end, so that two clips ``length − overlap`` apart
+        cross-fade with weights summing to exactly 1 (a smooth hand-over, no seam)."""
+        i = torch.arange(length, dtype=torch.float64)
+        u = torch.minimum((i + 1) / (overlap + 1), (length - i) / (overlap + 1)).clamp(max=1.0)
+        return (0.5 - 0.5 * torch.cos(torch.pi * u)).float()
+
+    def lift_sequence(self, x: torch.Tensor, window: Window | None = None, *, batch: int = 8192,
+                      progress: bool = False, stride: int | None = None, **kw) -> torch.Tensor:
+        """Overlapping clips of the window's length (default ``clip_len``), ``stride``
+        frames apart (default half a clip), blended with :meth:`blend_weights`. MotionBERT's
+        own inference cuts back-to-back clips instead, and its poses and depth jump at every
+        seam. A sequence shorter than a clip is edge-padded to one clip (as training
+        windows are at sequence ends). ``batch``: frames per forward pass."""
+        L = (window or self.window()).length
+        if not 1 <= L <= self.maxlen:
+            raise ValueError(f"motionbert clip length {L} must lie in [1, maxlen={self.maxlen}]")
+        stride = max(1, min(L, int(stride) if stride else L - L // 2))
+        b, t = x.shape[:2]
+        starts = torch.tensor(self.clip_starts(t, L, stride))
+        idx = (starts[:, None] + torch.arange(L)).clamp_(max=t - 1)  # (n, L)
+        n = len(starts)
+        clips = x[:, idx.reshape(-1)].reshape(b * n, L, *x.shape[2:])
+        per = max(1, batch // L)
+        y = torch.cat([self(clips[i:j]) for i, j in self._spans(len(clips), per, progress, self.name)])
+        if n == 1:
+            return y.reshape(b, L, -1, 3)[:, :t]
+        w = self.blend_weights(L, L - stride).to(y.dtype)
+        y = (y.reshape(b, n * L, -1, 3)) * w.repeat(n)[None, :, None, None]
+        frames = idx.reshape(-1)
+        acc = y.new_zeros(b, t, y.shape[2], 3).index_add_(1, frames, y)
+        wsum = w.new_zeros(t).index_add_(0, frames, w.repeat(n))
+        return acc / wsum[None, :, None, None]

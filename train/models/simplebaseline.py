@@ -18,6 +18,7 @@ from __future__ import annotations
 import torch
 
 from .videopose3d import TemporalConvNet
+from .window import Window
 
 
 class SimpleBaseline3D(TemporalConvNet):
@@ -58,3 +59,15 @@ class SimpleBaseline3D(TemporalConvNet):
 
     def lift(self, x: torch.Tensor) -> torch.Tensor:
         return self(x)
+
+    def window(self, clip_len: int | None = None) -> Window:
+        """One frame, predicted alone."""
+        return Window(1, 0, False, False)
+
+    def lift_sequence(self, x: torch.Tensor, window: Window | None = None, *, batch: int = 8192,
+                      progress: bool = False, **kw) -> torch.Tensor:
+        """Every frame on its own: all frames of all sequences in batches of ``batch``."""
+        b, t = x.shape[:2]
+        flat = x.reshape(b * t, 1, *x.shape[2:])
+        out = [self(flat[i:j]) for i, j in self._spans(len(flat), batch, progress, self.name)]
+        return torch.cat(out).reshape(b, t, -1, 3)

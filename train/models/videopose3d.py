@@ -31,6 +31,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import Lifter
+from .window import Window
 
 RECEPTIVE_FIELDS = {1: (1, 1, 1), 27: (3, 3, 3), 81: (3, 3, 3, 3), 243: (3, 3, 3, 3, 3)}
 
@@ -187,3 +188,21 @@ class TemporalConvNet(Lifter):
         y = self(self.pad_input(x)).clone()
         y[:, :, 0] = 0.0
         return y
+
+    def window(self, clip_len: int | None = None) -> Window:
+        """``receptive_field`` frames centred on the predicted frame (ending at it when causal)."""
+        rf = self.receptive_field
+        return Window(rf, rf - 1 if self.causal else (rf - 1) // 2, False, True, causal=self.causal)
+
+    def lift_sequence(self, x: torch.Tensor, window: Window | None = None, *, batch: int = 8192,
+                      progress: bool = False, **kw) -> torch.Tensor:
+        """One dense convolution over the edge-padded sequence (:meth:`pad_input`: centred,
+        or all on the left when causal), cut into spans of about ``batch`` output frames
+        (each with its ``receptive_field − 1`` frames of context: the same numbers as one
+        pass), so memory stays bounded on long videos."""
+        b, t = x.shape[:2]
+        xp = self.pad_input(x)
+        ctx = self.receptive_field - 1
+        step = max(1, batch // b)
+        out = [self(xp[:, i : j + ctx]) for i, j in self._spans(t, step, progress, self.name)]
+        return torch.cat(out, dim=1)
