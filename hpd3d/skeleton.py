@@ -158,6 +158,23 @@ MPI_INF_3DHP_TO_H36M = _map_matrix(17, [
     [5], [6], [7], [2], [3], [4],
 ])
 
+# OpenPose layouts (CMU-Perceptual-Computing-Lab/openpose ``poseParameters.cpp``,
+# ``POSE_BODY_25_BODY_PARTS`` / ``POSE_COCO_BODY_PARTS``) → COCO-17: a pure selection
+# (their Neck, MidHip and foot points have no COCO twin).
+OPENPOSE_BODY25_JOINTS = (
+    "Nose", "Neck", "RShoulder", "RElbow", "RWrist", "LShoulder", "LElbow", "LWrist",
+    "MidHip", "RHip", "RKnee", "RAnkle", "LHip", "LKnee", "LAnkle", "REye", "LEye", "REar",
+    "LEar", "LBigToe", "LSmallToe", "LHeel", "RBigToe", "RSmallToe", "RHeel",
+)
+OPENPOSE_COCO18_JOINTS = (
+    "Nose", "Neck", "RShoulder", "RElbow", "RWrist", "LShoulder", "LElbow", "LWrist",
+    "RHip", "RKnee", "RAnkle", "LHip", "LKnee", "LAnkle", "REye", "LEye", "REar", "LEar",
+)
+BODY25_TO_COCO = _map_matrix(25, [[0], [16], [15], [18], [17], [5], [2], [6], [3], [7], [4],
+                                  [12], [9], [13], [10], [14], [11]])
+COCO18_TO_COCO = _map_matrix(18, [[0], [15], [14], [17], [16], [5], [2], [6], [3], [7], [4],
+                                  [11], [8], [12], [9], [13], [10]])
+
 
 # BlazePose-33 → COCO-17: the same named joint (eyes are BlazePose's eye centres).
 BLAZEPOSE_TO_COCO = _map_matrix(33, [

@@ -406,45 +406,48 @@ def get_heatmap_maximum(heatmaps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(..., K, H, W) → locations (..., K, 2) (x, y) float32 and values (..., K); a
     non-positive maximum gives location (−1, −1)."""
     *lead, H, W = heatmaps.shape
-    flat = heatmaps.reshape(*lead, H * W)
+    flat = heatmaps.reshape(-1, H * W)
     idx = flat.argmax(axis=-1)
-    vals = np.take_along_axis(flat, idx[..., None], axis=-1)[..., 0]
-    locs = np.stack([idx % W, idx // W], axis=-1).astype(np.float32)
+    vals = flat[np.arange(len(flat)), idx]
+    locs = np.empty((len(flat), 2), np.float32)
+    np.divmod(idx, W, out=(locs[:, 1], locs[:, 0]), casting="unsafe")
     locs[vals <= 0] = -1
-    return locs, vals
+    return locs.reshape(*lead, 2), vals.reshape(lead)
 
 
 def refine_keypoints(keypoints: np.ndarray, heatmaps: np.ndarray) -> np.ndarray:
     """MMPose's quarter-pixel shift, vectorised. ``keypoints`` (N, K, 2) integer locations
     from :func:`get_heatmap_maximum`, ``heatmaps`` (N, K, H, W) → refined (N, K, 2)."""
     N, K, H, W = heatmaps.shape
-    x = keypoints[..., 0].astype(np.int64)
-    y = keypoints[..., 1].astype(np.int64)
-    n, k = np.meshgrid(np.arange(N), np.arange(K), indexing="ij")
+    flat = heatmaps.reshape(-1)
+    x = keypoints[..., 0].astype(np.int64).ravel()
+    y = keypoints[..., 1].astype(np.int64).ravel()
+    i = np.arange(N * K) * (H * W) + y * W + x  # flat index of each maximum
     okx = (x > 1) & (x < W - 1) & (y > 0) & (y < H)
     oky = (y > 1) & (y < H - 1) & (x > 0) & (x < W)
-    xc, yc = np.clip(x, 1, W - 2), np.clip(y, 1, H - 2)
-    dx = np.where(okx, heatmaps[n, k, np.clip(y, 0, H - 1), xc + 1]
-                  - heatmaps[n, k, np.clip(y, 0, H - 1), xc - 1], 0.0)
-    dy = np.where(oky, heatmaps[n, k, yc + 1, np.clip(x, 0, W - 1)]
-                  - heatmaps[n, k, yc - 1, np.clip(x, 0, W - 1)], 0.0)
-    return keypoints + np.sign(np.stack([dx, dy], axis=-1)).astype(np.float32) * 0.25
+    d = np.empty((N * K, 2), np.float32)
+    d[:, 0] = np.where(okx, flat.take(i + 1, mode="clip") - flat.take(i - 1, mode="clip"), 0)
+    d[:, 1] = np.where(oky, flat.take(i + W, mode="clip") - flat.take(i - W, mode="clip"), 0)
+    return keypoints + np.sign(d).reshape(N, K, 2) * np.float32(0.25)
 
 
 def _gaussian_blur(heatmaps: np.ndarray, kernel: int) -> np.ndarray:
-    """MMPose's ``gaussian_blur`` (zero padding, peak value preserved) on (..., H, W)."""
+    """MMPose's ``gaussian_blur`` (zero padding, each map's peak value preserved) on
+    (..., H, W); the maps are blurred as the channels of one image (≤ 512 per call)."""
     import cv2
 
     *lead, H, W = heatmaps.shape
     b = (kernel - 1) // 2
     hm = heatmaps.reshape(-1, H, W).astype(np.float32)
     out = np.empty_like(hm)
-    for i, h in enumerate(hm):
-        pad = np.zeros((H + 2 * b, W + 2 * b), np.float32)
-        pad[b:-b, b:-b] = h
-        blurred = cv2.GaussianBlur(pad, (kernel, kernel), 0)[b:-b, b:-b]
-        out[i] = blurred * (h.max() / blurred.max())
-    return out.reshape(*lead, H, W)
+    for s in range(0, len(hm), 512):
+        chunk = hm[s:s + 512]
+        pad = np.zeros((H + 2 * b, W + 2 * b, len(chunk)), np.float32)
+        pad[b:-b, b:-b] = chunk.transpose(1, 2, 0)
+        blurred = cv2.GaussianBlur(pad, (kernel, kernel), 0)
+        out[s:s + 512] = blurred.reshape(H + 2 * b, W + 2 * b, -1)[b:-b, b:-b].transpose(2, 0, 1)
+    peak = hm.reshape(len(hm), -1).max(axis=1) / out.reshape(len(hm), -1).max(axis=1)
+    return (out * peak[:, None, None]).reshape(*lead, H, W)
 
 
 def refine_keypoints_dark(keypoints: np.ndarray, heatmaps: np.ndarray,
@@ -452,28 +455,28 @@ def refine_keypoints_dark(keypoints: np.ndarray, heatmaps: np.ndarray,
     """DARK (``refine_keypoints_dark``): Newton step on the log of the blurred heatmap at
     the integer maximum, vectorised. Shapes as :func:`refine_keypoints`."""
     N, K, H, W = heatmaps.shape
-    hm = np.log(np.maximum(_gaussian_blur(heatmaps, blur_kernel_size), 1e-10))
-    x = keypoints[..., 0].astype(np.int64)
-    y = keypoints[..., 1].astype(np.int64)
+    hm = np.log(np.maximum(_gaussian_blur(heatmaps, blur_kernel_size), 1e-10)).reshape(-1)
+    x = keypoints[..., 0].astype(np.int64).ravel()
+    y = keypoints[..., 1].astype(np.int64).ravel()
     ok = (x > 1) & (x < W - 2) & (y > 1) & (y < H - 2)
-    xc, yc = np.clip(x, 2, W - 3), np.clip(y, 2, H - 3)
-    n, k = np.meshgrid(np.arange(N), np.arange(K), indexing="ij")
+    i = np.arange(N * K) * (H * W) + np.clip(y, 2, H - 3) * W + np.clip(x, 2, W - 3)
 
     def at(dy, dx):
-        return hm[n, k, yc + dy, xc + dx].astype(np.float64)
+        return hm.take(i + dy * W + dx).astype(np.float64)
 
+    c = at(0, 0)
     dx = 0.5 * (at(0, 1) - at(0, -1))
     dy = 0.5 * (at(1, 0) - at(-1, 0))
-    dxx = 0.25 * (at(0, 2) - 2 * at(0, 0) + at(0, -2))
+    dxx = 0.25 * (at(0, 2) - 2 * c + at(0, -2))
     dxy = 0.25 * (at(1, 1) - at(-1, 1) - at(1, -1) + at(-1, -1))
-    dyy = 0.25 * (at(2, 0) - 2 * at(0, 0) + at(-2, 0))
+    dyy = 0.25 * (at(2, 0) - 2 * c + at(-2, 0))
     det = dxx * dyy - dxy ** 2
     ok &= det != 0
     det = np.where(ok, det, 1.0)
-    off_x = -(dyy * dx - dxy * dy) / det  # −H⁻¹ · g
-    off_y = -(-dxy * dx + dxx * dy) / det
-    off = np.where(ok[..., None], np.stack([off_x, off_y], axis=-1), 0.0)
-    return (keypoints + off).astype(np.float32)
+    off = np.zeros((N * K, 2))
+    off[:, 0] = np.where(ok, -(dyy * dx - dxy * dy) / det, 0.0)  # −H⁻¹ · g
+    off[:, 1] = np.where(ok, -(dxx * dy - dxy * dx) / det, 0.0)
+    return (keypoints + off.reshape(N, K, 2)).astype(np.float32)
 
 
 def decode_heatmaps(heatmaps: np.ndarray, centers: np.ndarray, scales: np.ndarray,
@@ -487,11 +490,14 @@ def decode_heatmaps(heatmaps: np.ndarray, centers: np.ndarray, scales: np.ndarra
         locs = refine_keypoints_dark(locs, heatmaps, blur_kernel_size)
     else:
         locs = refine_keypoints(locs, heatmaps)
-    in_size = np.asarray(input_size, dtype=np.float32)
-    locs = locs * (in_size / np.array([w, h], dtype=np.float32))  # MSRAHeatmap.scale_factor
-    scales = np.asarray(scales, dtype=np.float32)[:, None]
-    xy = locs / in_size * scales + np.asarray(centers, dtype=np.float32)[:, None] - 0.5 * scales
-    return np.concatenate([xy, np.clip(vals, 0.0, 1.0)[..., None]], axis=-1).astype(np.float32)
+    # MSRAHeatmap.scale_factor (input / heatmap size), then add_pred_to_datasample
+    # (kp / input_size · scale + center − scale / 2): together kp_hm · scale / (w, h) + …
+    scales = np.asarray(scales, dtype=np.float32)
+    out = np.empty((N, K, 3), np.float32)
+    out[..., :2] = locs * (scales / np.float32([w, h]))[:, None] \
+        + (np.asarray(centers, dtype=np.float32) - 0.5 * scales)[:, None]
+    np.clip(vals, 0.0, 1.0, out=out[..., 2])
+    return out
 
 
 # --------------------------------------------------------------------------- detector
