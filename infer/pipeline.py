@@ -300,16 +300,20 @@ def _work(plan: Plan, tmp: Path, timer: Timer, wcfg: dict, progress: bool) -> di
         if wcfg.get("overlay", True):
             ow, oh, s = overlay_size(plan.width, plan.height, int(wcfg.get("overlay_max_side", 960)))
             ovl_writer = VideoWriter(tmp / f"{name}_overlay.mp4", plan.fps, (ow, oh),
-                                     str(wcfg.get("codec", "mp4v")))
+                                     str(wcfg.get("codec", "mp4v")), threaded=True)
 
-            def overlay(rgb, pick):
+            def render(rgb, pick):
                 import cv2
 
                 bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
                 if s != 1.0:
                     bgr = cv2.resize(bgr, (ow, oh), interpolation=cv2.INTER_AREA)
                 kp = None if pick is None else pick * np.array([s, s, 1], np.float32)
-                ovl_writer.write(draw_2d(bgr, kp, layout=detector.layout))
+                return draw_2d(bgr, kp, layout=detector.layout)
+
+            def overlay(rgb, pick):
+                ovl_writer.submit(render, rgb, pick)
+
         try:
             kp, detected, index = detect_video(plan.source, detector, tracker, timer, overlay,
                                                progress)
@@ -320,7 +324,9 @@ def _work(plan: Plan, tmp: Path, timer: Timer, wcfg: dict, progress: bool) -> di
         finally:
             detector.close()
         if ovl_writer is not None:
-            ovl_writer.close()
+            t0 = time.perf_counter()
+            ovl_writer.close()  # waits for the frames still queued
+            timer.add("write", time.perf_counter() - t0)
             files.append(ovl_writer.path.name)
         layout = detector.layout
         src_path = plan.source.info.path

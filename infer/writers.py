@@ -152,9 +152,14 @@ def _bone_colour(c: int):
 
 
 class VideoWriter:
-    """cv2 ``mp4v`` MPEG-4 writer into a temporary name, renamed on :meth:`close`."""
+    """cv2 ``mp4v`` MPEG-4 writer into a temporary name, renamed on :meth:`close`.
 
-    def __init__(self, path, fps: float, size: tuple[int, int], codec: str = "mp4v"):
+    ``threaded=True``: :meth:`submit` hands ``(fn, args)`` to a writer thread that renders
+    the frame (``fn(*args)`` → BGR) and encodes it, so drawing and encoding overlap with the
+    caller's work (OpenCV releases the GIL); a few frames are queued at most."""
+
+    def __init__(self, path, fps: float, size: tuple[int, int], codec: str = "mp4v",
+                 threaded: bool = False, queue_size: int = 8):
         self.path = Path(path)
         self._ctx = atomic.atomic_path(self.path, suffix=self.path.suffix)
         self._tmp = self._ctx.__enter__()
@@ -164,15 +169,57 @@ class VideoWriter:
             self._ctx.__exit__(RuntimeError, RuntimeError("writer"), None)
             raise InputError(self.path, f"OpenCV cannot write {codec!r} video here")
         self.size = (int(size[0]), int(size[1]))
+        self._q = self._thread = None
+        self._error: BaseException | None = None
+        if threaded:
+            import queue
+            import threading
+
+            self._q = queue.Queue(maxsize=queue_size)
+            self._thread = threading.Thread(target=self._work, name="video-writer", daemon=True)
+            self._thread.start()
+
+    def _work(self):
+        while True:
+            item = self._q.get()
+            if item is None:
+                return
+            if self._error is not None:
+                continue  # drain
+            try:
+                fn, args = item
+                self._w.write(fn(*args))
+            except BaseException as e:  # noqa: BLE001 - re-raised in the caller
+                self._error = e
 
     def write(self, bgr: np.ndarray) -> None:
         self._w.write(bgr)
 
+    def submit(self, fn, *args) -> None:
+        if self._q is None:
+            self._w.write(fn(*args))
+            return
+        if self._error is not None:
+            raise self._error
+        self._q.put((fn, args))
+
+    def _join(self):
+        if self._thread is not None:
+            self._q.put(None)
+            self._thread.join()
+            self._thread = None
+
     def close(self) -> None:
+        self._join()
         self._w.release()
+        if self._error is not None:
+            self._ctx.__exit__(type(self._error), self._error, None)
+            raise self._error
         self._ctx.__exit__(None, None, None)
 
     def abort(self) -> None:
+        self._error = self._error or RuntimeError("aborted")
+        self._join()
         self._w.release()
         with contextlib.suppress(Exception):
             self._ctx.__exit__(RuntimeError, RuntimeError("aborted"), None)
