@@ -294,7 +294,10 @@ def mp4_focal_35mm(path) -> tuple[float | None, str | None]:
                 continue
             for _, ma, mb in metas:
                 keys, ilst = [], None
-                for k, x, y in _boxes(moov, ma, mb):
+                children = list(_boxes(moov, ma, mb))
+                if not any(k == b"keys" for k, _, _ in children):  # ISO meta: version/flags
+                    children = list(_boxes(moov, ma + 4, mb))
+                for k, x, y in children:
                     if k == b"keys":
                         n = struct.unpack(">I", moov[x + 4 : x + 8])[0]
                         p = x + 8

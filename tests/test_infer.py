@@ -401,6 +401,54 @@ def test_image_folder_and_exif_focal(tmp_path, person_bgr):
     assert K2[0, 0] == pytest.approx(320) and where2 == "camera.fov_deg"
 
 
+def _box(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I4s", 8 + len(payload), kind) + payload
+
+
+def _add_focal_metadata(path: Path, focal_35mm: float) -> None:
+    """Put a phone's ``com.apple.quicktime.camera.focal_length.35mm_equivalent`` item into
+    the file's moov/meta (hdlr mdta, keys, ilst), as an iPhone writes it."""
+    data = path.read_bytes()
+    pos = 0
+    while True:  # the top-level moov box
+        size, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        if kind == b"moov":
+            break
+        pos += size
+    assert pos + size == len(data)  # moov last: growing it moves no sample offset
+    key = b"com.apple.quicktime.camera.focal_length.35mm_equivalent"
+    hdlr = _box(b"hdlr", b"\0" * 8 + b"mdta" + b"\0" * 13)
+    keys = _box(b"keys", b"\0" * 4 + struct.pack(">I", 1) + struct.pack(">I", 8 + len(key))
+                + b"mdta" + key)
+    item = _box(struct.pack(">I", 1), _box(b"data", struct.pack(">II", 23, 0)
+                                           + struct.pack(">f", focal_35mm)))
+    meta = _box(b"meta", hdlr + keys + _box(b"ilst", item))
+    moov = data[pos:]
+    new_moov = struct.pack(">I", len(moov) + len(meta)) + moov[4:] + meta
+    path.write_bytes(data[:pos] + new_moov)
+
+
+def test_video_focal_length_from_quicktime_metadata(tmp_path):
+    from infer.video import mp4_focal_35mm, open_frames
+
+    p = write_video(tmp_path / "phone.mp4", [np.zeros((48, 64, 3), np.uint8)] * 3)
+    assert mp4_focal_35mm(p) == (None, None)
+    _add_focal_metadata(p, 26.0)
+    src = open_frames(p)
+    assert src.info.focal_35mm == pytest.approx(26.0) and "quicktime" in src.info.focal_source
+    assert sum(1 for _ in src) == 3  # still a valid video
+    from infer.pipeline import prepare
+
+    plan = prepare(make_cfg(f"video={p}", f"out={tmp_path / 'o'}"))
+    plan.detector.close()
+    assert plan.K[0, 0] == pytest.approx(26.0 * np.hypot(64, 48) / np.hypot(36, 24), rel=1e-6)
+    assert plan.K_source.startswith("metadata")
+    plan = prepare(make_cfg(f"video={p}", f"out={tmp_path / 'o'}", "camera.fov_deg=90"))
+    plan.detector.close()
+    assert plan.K[0, 0] == pytest.approx(32.0)  # the user's setting wins
+    assert not (tmp_path / "o").exists()  # checking writes nothing
+
+
 # -- maps and formats ------------------------------------------------------------------------
 def test_blazepose_to_coco_to_h36m_names_and_scores():
     idx = sk.BLAZEPOSE_TO_COCO.argmax(1)
