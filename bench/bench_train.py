@@ -11,7 +11,7 @@ Tables (median of ``--repeats`` timings each; a third of them for models over 5 
    whole batch, noise and normalisation on arrays) vs a per-sample ``__getitem__`` +
    ``default_collate`` loop (what a plain PyTorch Dataset does), samples/s and the ratio;
 2. training step (forward + backward + AdamW) per model, samples/s at the stated batch;
-3. inference: whole sequences lifted in batches (``train.evaluate.lift_views``) vs one
+3. inference: whole sequences lifted in batches (``train.models.lift_sequence``) vs one
    frame (one window) per call, frames/s and the ratio;
 4. budget run: SimpleBaseline3D (``--channels``) trained for ``--budget-s`` seconds of
    wall time on the procedural training set, then evaluated on held-out procedural clips
@@ -40,8 +40,8 @@ sys.path.insert(0, str(REPO))
 from hpd3d.noise import add_noise  # noqa: E402
 from train.data import DataConfig, build_data, window_for  # noqa: E402
 from train.data.sources import bounds  # noqa: E402
-from train.evaluate import evaluate, lift_views  # noqa: E402
-from train.models import build_model  # noqa: E402
+from train.evaluate import evaluate  # noqa: E402
+from train.models import build_model, lift_sequence  # noqa: E402
 
 MODELS = {  # name → (build kwargs, training batch, note)
     "simplebaseline": (dict(name="simplebaseline"), 1024, "MMPose size, 1024 ch"),
@@ -165,7 +165,7 @@ def bench_inference(repeats: int, frames: int = 2000, views: int = 4) -> list[st
         n = frames if m.name != "motionbert" else 270
         x = np.random.default_rng(0).standard_normal((views, n, 17, 3)).astype(np.float32)
         reps = repeats if m.num_parameters() < 5e6 else max(1, repeats // 3)
-        batched = timed(lambda: lift_views(m, win, x), reps)
+        batched = timed(lambda: lift_sequence(m, x, window=win), reps)
         xt = torch.from_numpy(x[0])
         k = 200 if m.name != "motionbert" else 10  # naive: one output frame per call
 

@@ -86,14 +86,14 @@ def test_lift_sequence_equals_the_models_on_whole_sequences():
     sb = build_model("simplebaseline", channels=16).eval()
     y = lift_sequence(sb, x.numpy(), batch=7)
     np.testing.assert_allclose(y, sb(x).detach(), atol=1e-6)
-    # MotionBERT: clips of 27 at 0, 14, 28 and 33 (the last one ends at the last frame)
+    # MotionBERT: clips of 27 at 0, 21 and 33 (the last one ends at the last frame)
     # cross-faded; frames only one clip covers are that clip's prediction
     mb = build_model("motionbert", dim_feat=16, dim_rep=16, depth=1, num_heads=2, maxlen=27).eval()
     y = lift_sequence(mb, x.numpy())
     first, last = mb.lift(x[:, :27]).detach().numpy(), mb.lift(x[:, 33:]).detach().numpy()
-    np.testing.assert_allclose(y[:, :14], first[:, :14], atol=1e-5)
-    np.testing.assert_allclose(y[:, -5:], last[:, -5:], atol=1e-5)
-    assert np.abs(y[:, -6] - last[:, -6]).max() > 1e-4  # frame 54: two clips blended
+    np.testing.assert_allclose(y[:, :21], first[:, :21], atol=1e-5)
+    np.testing.assert_allclose(y[:, 48:], last[:, 15:], atol=1e-5)
+    assert np.abs(y[:, 47] - last[:, 14]).max() > 1e-4  # frame 47: two clips blended
 
 
 def test_limb_distance_table_measures_leg_errors():

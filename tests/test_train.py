@@ -339,7 +339,8 @@ def test_other_models_train_one_epoch(tiny, tmp_path):
     w = train(cfg_for(tiny, tmp_path / "mb", "trainer.max_epochs=1", "model=motionbert_tiny",
                       "trainer.batch_size=8", "data.stride=8", exp="motionbert"))
     ck = torch.load(w / "last.pt", weights_only=True)
-    assert ck["window"] == {"length": 27, "anchor": 0, "all_targets": True, "single_frame": False}
+    assert ck["window"] == {"length": 27, "anchor": 0, "all_targets": True, "single_frame": False,
+                           "causal": False}
     assert np.isfinite(ck["meta"]["metrics"]["val/mpjpe"])
 
 

@@ -272,14 +272,14 @@ class DSTFormer(Lifter):
     def lift_sequence(self, x: torch.Tensor, window: Window | None = None, *, batch: int = 8192,
                       progress: bool = False, stride: int | None = None, **kw) -> torch.Tensor:
         """Overlapping clips of the window's length (default ``clip_len``), ``stride``
-        frames apart (default half a clip), blended with :meth:`blend_weights`. MotionBERT's
+        frames apart (default three quarters of a clip: a quarter overlaps), blended with :meth:`blend_weights`. MotionBERT's
         own inference cuts back-to-back clips instead, and its poses and depth jump at every
         seam. A sequence shorter than a clip is edge-padded to one clip (as training
         windows are at sequence ends). ``batch``: frames per forward pass."""
         L = (window or self.window()).length
         if not 1 <= L <= self.maxlen:
             raise ValueError(f"motionbert clip length {L} must lie in [1, maxlen={self.maxlen}]")
-        stride = max(1, min(L, int(stride) if stride else L - L // 2))
+        stride = max(1, min(L, int(stride) if stride else L - L // 4))
         b, t = x.shape[:2]
         starts = torch.tensor(self.clip_starts(t, L, stride))
         idx = (starts[:, None] + torch.arange(L)).clamp_(max=t - 1)  # (n, L)
