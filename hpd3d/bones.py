@@ -26,9 +26,13 @@ def _weighted_median(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
     w = np.take_along_axis(weights, order, axis=0)
     cw = np.cumsum(w, axis=0)
     total = cw[-1]
-    idx = (cw < 0.5 * total[None]).sum(axis=0)
-    idx = np.minimum(idx, values.shape[0] - 1)
-    med = v[idx, np.arange(values.shape[1])]
+    half = 0.5 * total[None]
+    idx = np.minimum((cw < half).sum(axis=0), values.shape[0] - 1)
+    cols = np.arange(values.shape[1])
+    med = v[idx, cols]
+    # the half-weight falls exactly between two samples: their mean (np.median's rule)
+    tie = np.isclose(cw[idx, cols], half[0], rtol=1e-12, atol=0) & (idx + 1 < len(v))
+    med = np.where(tie, 0.5 * (med + v[np.minimum(idx + 1, len(v) - 1), cols]), med)
     return np.where(total > 0, med, np.median(values, axis=0))
 
 

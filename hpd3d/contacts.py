@@ -12,7 +12,7 @@ position, on the ground: z = 0). The correction ``anchor − ankle`` is applied 
 
 1. the root (the whole body) follows the planted feet: the mean correction of the planted
    feet at contact frames, linearly interpolated over time between contacts (so the body
-   never jumps between steps), and
+   never jumps between steps) and smoothed (Gaussian, σ = ``blend / 2`` frames), and
 2. the rest, per leg, by re-solving the two-bone (hip–knee–ankle) IK onto the target,
    keeping the thigh and shin lengths and the knee's bending plane; its weight ramps in and
    out over ``blend`` frames around each run.
@@ -24,6 +24,7 @@ IK. Bone lengths are unchanged (rigid root shift, length-preserving IK).
 from __future__ import annotations
 
 import numpy as np
+from scipy.ndimage import gaussian_filter1d, percentile_filter
 
 __all__ = ["FEET", "ankle_speed", "detect_contacts", "runs", "two_bone_ik", "foot_lock",
            "foot_sliding"]
@@ -60,13 +61,27 @@ def _clean(mask: np.ndarray, min_frames: int) -> np.ndarray:
     return mask
 
 
-def detect_contacts(pose, fps: float, *, height: float = 0.05, speed: float = 0.35,
-                    release: float = 1.5, min_frames: int = 3) -> np.ndarray:
-    """(T, 2) bool foot contacts [right, left] of the world-frame ``pose`` (T, J, 3)."""
+def detect_contacts(pose, fps: float, *, height: float = 0.05, speed: float = 0.5,
+                    release: float = 1.5, min_frames: int = 3,
+                    local_window: int = 0, root_ratio: float = 0.0) -> np.ndarray:
+    """(T, 2) bool foot contacts [right, left] of the world-frame ``pose`` (T, J, 3).
+
+    ``local_window`` > 0 (frames) measures heights from a local ground level — the 10th
+    percentile of the lower ankle's height in a centred window — instead of z = 0, so a
+    slightly tilted or drifting ground estimate does not hide contacts. ``root_ratio`` > 0
+    also counts an ankle as slow when it moves slower than that fraction of the root (a
+    planted foot is still while the body moves over it; a swinging foot is faster than the
+    body): robust to a root trajectory whose speed is off, as monocular depth often is."""
     pose = np.asarray(pose, dtype=np.float64)
     T = len(pose)
     z = pose[:, list(ANKLES), 2]
+    if local_window > 1 and T > 1:
+        level = percentile_filter(z.min(1), 10, size=min(int(local_window), T), mode="nearest")
+        z = z - level[:, None]
     v = ankle_speed(pose, fps)
+    if root_ratio > 0 and T > 1:
+        vr = np.linalg.norm(np.gradient(pose[:, 0], axis=0), axis=-1) * fps
+        v = np.where(v < root_ratio * vr[:, None], 0.0, v)
     on = (z < height) & (v < speed)
     hold = (z < height * release) & (v < speed * release)
     out = np.zeros((T, 2), dtype=bool)
@@ -155,6 +170,8 @@ def foot_lock(pose, contacts, *, blend: int = 4, root_follow: bool = True,
         idx = np.flatnonzero(planted)
         for c in range(3):
             shift[:, c] = np.interp(t, idx, mean[:, c])
+        if blend > 0:  # no kinks at the contact boundaries (the leg IK pins the feet exactly)
+            shift = gaussian_filter1d(shift, sigma=blend / 2.0, axis=0, mode="nearest")
     out = pose + shift[:, None, :]
     for f, a in enumerate(ANKLES):
         mask = contacts[:, f]

@@ -19,7 +19,6 @@ pixels or (T, 17, 3) metres) and returns an array of the same shape and frame co
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import savgol_filter
 
 __all__ = ["fill_low_confidence", "one_euro", "savgol", "smooth"]
 
@@ -142,6 +141,11 @@ def savgol(x, window: int, order: int = 2, *, conf=None, min_conf: float = 0.0) 
         window = T if T % 2 else T - 1
     if window <= order:
         return x.copy()
+    # imported here: scipy.signal pulls in scipy.stats, whose import-time array-API probing
+    # trips over a blocked ``torch`` module (tests/test_skeleton.py imports every hpd3d module
+    # with torch set to None in sys.modules, as a stand-in for Blender's Python)
+    from scipy.signal import savgol_filter
+
     return savgol_filter(x, window, order, axis=0, mode="interp")
 
 

@@ -17,19 +17,19 @@ undistorted (pinhole) pixels. Frames without enough confident joints are interpo
 **World frame** (:func:`world_frame`). ``world = R · cam + t`` with, in camera
 coordinates, the up vector ``n`` (world +Z) found as
 
-1. a prior: ``"torso"`` — the mean pelvis→thorax direction over the clip (people are
-   mostly upright), or ``"camera"`` — the camera's −y (a level camera);
-2. ``"ground"`` refinement: a plane fitted (SVD) to the lowest ankle positions of the clip
-   (those within ``band`` metres of the lowest, along the current up); the plane's normal is
-   used in the directions the points span (≥ ``min_spread`` m standard deviation): a 2D
-   spread gives the full normal, a 1D spread (walking in a line) only the tilt along the
-   line (the prior's component orthogonal to the line), no spread keeps the prior;
-   repeated a few times;
+1. a prior: ``"torso"`` — the body's own up (:func:`torso_up`: pelvis→thorax and
+   ankles→hips on the frames whose legs are straight), or ``"camera"`` — the camera's −y
+   (a level camera);
+2. ``"ground"`` refinement (:func:`ground_plane`): a robust plane through the lower ankle
+   of every frame; the plane's normal is used in the directions the ground points span
+   (≥ ``min_spread`` m standard deviation): a 2D spread gives the full normal, a 1D spread
+   (walking in a line) only the tilt along the line, no spread keeps the prior; with the
+   body prior the plane may tilt it by at most ``max_tilt_deg`` (lifted depth is noisy);
 3. yaw: world +Y is the camera's viewing direction projected on the ground, so **the camera
    looks along +Y** and a subject facing the camera faces −Y (Blender's front view);
 4. origin: the ground point under the subject's root at the start of the clip; ground
-   ``z = 0`` at the ankles' resting height (median height of the lowest-ankle points), so
-   planted ankles sit at z ≈ 0 (add ``ankle_height`` to put the floor lower).
+   ``z = 0`` at the ankles' resting height (median height of the ground points), so
+   planted ankles sit at z ≈ 0 (``ankle_height`` puts the floor that much lower).
 """
 
 from __future__ import annotations
@@ -38,8 +38,8 @@ import numpy as np
 
 from .smoothing import fill_low_confidence
 
-__all__ = ["fit_translation", "torso_up", "ground_plane", "world_frame", "apply_frame",
-           "project_points"]
+__all__ = ["fit_translation", "to_ray", "from_ray", "torso_up", "leg_straightness",
+           "ground_plane", "world_frame", "apply_frame", "project_points"]
 
 PELVIS, THORAX, R_ANKLE, L_ANKLE = 0, 8, 3, 6
 
@@ -97,14 +97,54 @@ def fit_translation(pose_rel, uv, K, conf=None, *, min_conf: float = 0.1, reweig
     return t, valid
 
 
-def torso_up(pose, conf=None) -> np.ndarray:
-    """(3,) unit mean pelvis→thorax direction of ``pose`` (T, J, 3) (a body-up prior)."""
-    pose = np.asarray(pose, dtype=np.float64)
-    d = pose[:, THORAX] - pose[:, PELVIS]
+def _units(d):
     n = np.linalg.norm(d, axis=-1, keepdims=True)
-    u = np.divide(d, n, out=np.zeros_like(d), where=n > 1e-9)
-    w = np.ones(len(u)) if conf is None else np.minimum(conf[:, PELVIS], conf[:, THORAX])
-    m = (u * np.nan_to_num(w)[:, None]).sum(0)
+    return np.divide(d, n, out=np.zeros_like(d), where=n > 1e-9)
+
+
+def leg_straightness(pose) -> np.ndarray:
+    """(T,) the straighter-is-1 ratio hip–ankle distance / (thigh + shin), worse leg."""
+    out = np.ones(len(pose))
+    for h, k, a in ((1, 2, 3), (4, 5, 6)):
+        reach = np.linalg.norm(pose[:, a] - pose[:, h], axis=-1)
+        full = (np.linalg.norm(pose[:, k] - pose[:, h], axis=-1)
+                + np.linalg.norm(pose[:, a] - pose[:, k], axis=-1))
+        out = np.minimum(out, np.divide(reach, full, out=np.zeros_like(reach), where=full > 0))
+    return out
+
+
+def to_ray(t, K) -> tuple[np.ndarray, np.ndarray]:
+    """Camera-frame points ``t`` (T, 3) → (pixel position (T, 2), depth (T,)): the 2D part
+    is what the image measures well, the depth what a monocular fit gets wrong; smoothing
+    them separately (:func:`from_ray` recombines) keeps the root on its 2D track."""
+    t = np.asarray(t, dtype=np.float64)
+    return project_points(t, K), t[:, 2].copy()
+
+
+def from_ray(uv, depth, K) -> np.ndarray:
+    """Inverse of :func:`to_ray`: ``depth · K⁻¹ (u, v, 1)``."""
+    uv = np.asarray(uv, dtype=np.float64)
+    h = np.concatenate([uv, np.ones((len(uv), 1))], axis=1)
+    rays = h @ np.linalg.inv(np.asarray(K, dtype=np.float64)).T
+    return rays / rays[:, 2:3] * np.asarray(depth, dtype=np.float64)[:, None]
+
+
+def torso_up(pose, conf=None, *, straight: float = 0.93, min_frames: int = 5) -> np.ndarray:
+    """(3,) a body-up prior from ``pose`` (T, J, 3): on the frames whose legs are both
+    nearly straight (standing, walking; ≥ ``straight``, see :func:`leg_straightness`) the
+    mean of the pelvis→thorax and ankles→hips directions; all frames' pelvis→thorax when
+    fewer than ``min_frames`` qualify. (On the real BVH clips: ≤ 4.5° from the true up,
+    where the plain mean torso direction is 29° off on a clip of deep knee bends.)"""
+    pose = np.asarray(pose, dtype=np.float64)
+    torso = _units(pose[:, THORAX] - pose[:, PELVIS])
+    legs = _units(pose[:, [1, 4]].mean(1) - pose[:, [R_ANKLE, L_ANKLE]].mean(1))
+    w = np.ones(len(pose)) if conf is None else np.nan_to_num(
+        np.asarray(conf, dtype=np.float64)[:, [PELVIS, THORAX, R_ANKLE, L_ANKLE]].min(1))
+    sel = (leg_straightness(pose) >= straight) & (w > 0)
+    if sel.sum() >= min_frames:
+        m = ((torso + legs) * w[:, None])[sel].sum(0)
+    else:
+        m = (torso * w[:, None]).sum(0)
     if np.linalg.norm(m) < 1e-9:
         return np.array([0.0, -1.0, 0.0])
     return m / np.linalg.norm(m)
@@ -115,32 +155,43 @@ def _unit(v):
 
 
 def ground_plane(pose, up0, *, band: float = 0.05, min_spread: float = 0.15,
-                 max_tilt_deg: float = 30.0, iterations: int = 3) -> tuple[np.ndarray, float, dict]:
-    """Ground plane from the lowest ankle positions of ``pose`` (T, J, 3) (camera frame).
+                 max_tilt_deg: float = 30.0, iterations: int = 6) -> tuple[np.ndarray, float, dict]:
+    """Ground plane from the lower ankle of every frame of ``pose`` (T, J, 3) (camera frame).
+
+    A robust plane fit: the per-frame lower ankle (along the current up) is a ground
+    candidate; points more than ``band`` above the lowest few are dropped and the rest get
+    Tukey weights on their distance to the plane (scale ``band``), refitted
+    ``iterations`` times. The normal is only trusted in the directions the weighted points
+    span (standard deviation ≥ ``min_spread``): two → the plane's normal (``"plane"``), one →
+    the prior tilted along that line only (``"line"``), none → the prior (``"prior"``); a
+    normal more than ``max_tilt_deg`` from the prior is rejected.
 
     Returns ``(n, d, info)``: unit up normal ``n`` (3,) and offset ``d`` so that the height of
-    a point ``p`` above the ground is ``n·p − d``; ``info`` says which directions the points
-    constrained (``"plane"``, ``"line"``, ``"prior"``) and how many points were used.
+    a point ``p`` above the ground is ``n·p − d``.
     """
     pose = np.asarray(pose, dtype=np.float64)
     up0 = _unit(np.asarray(up0, dtype=np.float64))
-    ankles = pose[:, [R_ANKLE, L_ANKLE]].reshape(-1, 3)
-    ankles = ankles[np.isfinite(ankles).all(1)]
-    n = up0.copy()
-    mode = "prior"
-    pts = ankles
+    ank = pose[:, [R_ANKLE, L_ANKLE]]
+    ank = ank[np.isfinite(ank).all((1, 2))]
+    if len(ank) == 0:
+        return up0, 0.0, {"mode": "prior", "points": 0}
+    n, mode = up0.copy(), "prior"
+    h = ank @ n
+    pts = ank[np.arange(len(ank)), np.argmin(h, axis=1)]  # (T, 3) the lower ankle
+    d = float(np.quantile(pts @ n, 0.1))
+    w = np.ones(len(pts))
     for _ in range(iterations):
-        h = ankles @ n
-        low = np.quantile(h, 0.02)
-        pts = ankles[h <= low + band]
-        if len(pts) < 3:
+        r = pts @ n - d
+        w = np.where(r > 2 * band, 0.0, np.clip(1 - (r / (2 * band)) ** 2, 0, 1) ** 2)
+        if w.sum() < 3:
             break
-        cen = pts.mean(0)
-        _, sv, Vt = np.linalg.svd(pts - cen, full_matrices=False)
-        std = sv / np.sqrt(len(pts))
-        if std[1] >= min_spread:  # two in-plane directions: the full normal
+        cen = (w[:, None] * pts).sum(0) / w.sum()
+        Y = (pts - cen) * np.sqrt(w)[:, None]
+        _, sv, Vt = np.linalg.svd(Y, full_matrices=False)
+        std = sv / np.sqrt(w.sum())
+        if std[1] >= min_spread:
             cand, mode = Vt[2], "plane"
-        elif std[0] >= min_spread:  # a line: only the tilt along it
+        elif std[0] >= min_spread:
             line = Vt[0]
             cand, mode = up0 - (up0 @ line) * line, "line"
         else:
@@ -151,32 +202,38 @@ def ground_plane(pose, up0, *, band: float = 0.05, min_spread: float = 0.15,
         if np.degrees(np.arccos(np.clip(cand @ up0, -1, 1))) > max_tilt_deg:
             cand, mode = up0, "prior"
         n = cand
-    h = ankles @ n
-    low = np.quantile(h, 0.02)
-    d = float(np.median(h[h <= low + band]))
-    return n, d, {"mode": mode, "points": int(len(pts))}
+        # the ground through the weighted centre, then the resting level: the median of
+        # the inliers (a low quantile at first, so that swing-foot frames do not count)
+        hh = pts @ n
+        d = float(np.quantile(hh, 0.1))
+        inl = np.abs(hh - d) <= band
+        if inl.any():
+            d = float(np.median(hh[inl]))
+    return n, d, {"mode": mode, "points": int((w > 0).sum())}
 
 
 def world_frame(pose_cam, *, up: str = "auto", conf=None, band: float = 0.05,
-                min_spread: float = 0.15, ankle_height: float = 0.0,
+                min_spread: float = 0.15, max_tilt_deg: float = 10.0, ankle_height: float = 0.0,
                 origin_frames: int = 15) -> tuple[np.ndarray, np.ndarray, dict]:
     """``(R, t, info)`` with ``world = R · cam + t`` for the absolute camera-frame sequence
     ``pose_cam`` (T, J, 3): Z up, ground z = 0 (at the resting-ankle height, lowered by
     ``ankle_height``), the camera looking along +Y, origin under the starting root.
 
-    ``up``: ``"auto"`` (torso prior refined by the ground plane), ``"ground"`` (camera
-    prior refined by the ground plane), ``"torso"`` or ``"camera"`` (prior only).
+    ``up``: ``"auto"`` (body prior refined by the ground plane, by at most ``max_tilt_deg``:
+    lifted depth is noisy, so the plane alone can be further off than the body prior),
+    ``"ground"`` (level-camera prior refined by the plane, up to 45°), ``"torso"`` or
+    ``"camera"`` (prior only).
     """
     pose_cam = np.asarray(pose_cam, dtype=np.float64)
     if up not in ("auto", "ground", "torso", "camera"):
         raise ValueError(f"up must be auto, ground, torso or camera, got {up!r}")
     prior = np.array([0.0, -1.0, 0.0]) if up in ("camera", "ground") else torso_up(pose_cam, conf)
     if up in ("auto", "ground"):
-        n, d, info = ground_plane(pose_cam, prior, band=band, min_spread=min_spread)
+        n, d, info = ground_plane(pose_cam, prior, band=band, min_spread=min_spread,
+                                  max_tilt_deg=45.0 if up == "ground" else max_tilt_deg)
     else:
-        h = pose_cam[:, [R_ANKLE, L_ANKLE]].reshape(-1, 3) @ prior
-        low = np.quantile(h, 0.02)
-        n, d, info = prior, float(np.median(h[h <= low + band])), {"mode": up, "points": 0}
+        n, d, info = ground_plane(pose_cam, prior, band=band, min_spread=np.inf)
+        info["mode"] = up
     fwd = np.array([0.0, 0.0, 1.0]) - n[2] * n
     if np.linalg.norm(fwd) < 1e-6:  # looking straight down or up: use the camera's −y
         fwd = np.array([0.0, -1.0, 0.0]) - n[1] * n

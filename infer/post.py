@@ -21,9 +21,11 @@ from hpd3d import bones as _bones
 from hpd3d import contacts as _contacts
 from hpd3d import smoothing as _smoothing
 from hpd3d import trajectory as _trajectory
-from hpd3d.skeleton import H36M, bone_lengths
+from hpd3d.errors import InputError
+from hpd3d.skeleton import bone_lengths
 
-__all__ = ["PostResult", "smooth_2d", "postprocess", "quality_report", "plot_report"]
+__all__ = ["PostResult", "check_config", "smooth_2d", "postprocess", "quality_report",
+           "plot_report"]
 
 
 @dataclass
@@ -69,6 +71,93 @@ def _run_smoothing(x, conf, fps, node):
     method = str(_get(node, "method", "savgol"))
     return _smoothing.smooth(x, fps, method, conf=conf, min_conf=float(_get(node, "min_conf", 0.0)),
                              **_smooth_kwargs(node))
+
+
+_SMOOTH_KEYS = {"enabled", "method", "window_s", "window", "order", "min_cutoff", "beta",
+                "d_cutoff", "bidirectional", "min_conf"}
+_SCHEMA = {
+    "smooth_2d": _SMOOTH_KEYS,
+    "smooth_3d": _SMOOTH_KEYS,
+    "bone_lengths": {"enabled", "symmetric", "weighted"},
+    "trajectory": {"enabled", "min_conf", "default_depth", "smooth", "smooth_depth"},
+    "ground": {"enabled", "up", "band", "min_spread", "max_tilt_deg", "ankle_height"},
+    "contacts": {"height", "speed", "release", "min_s", "local_s", "root_ratio"},
+    "foot_lock": {"enabled", "blend_s", "root_follow", "ground_clamp"},
+}
+_POSITIVE = {"window_s", "min_cutoff", "d_cutoff", "default_depth", "band", "height", "speed"}
+_NON_NEGATIVE = {"beta", "min_spread", "min_s", "local_s", "blend_s", "order", "min_conf",
+                 "root_ratio"}
+
+
+def _keys(node) -> list:
+    if isinstance(node, Mapping) or hasattr(node, "keys"):
+        return list(node.keys())
+    return list(vars(node)) if hasattr(node, "__dict__") else []
+
+
+def check_config(cfg, where: str = "post") -> None:
+    """Validate a ``post`` config node before any work: unknown sections or keys (typos),
+    unknown methods, out-of-range numbers → :class:`hpd3d.errors.InputError`."""
+    if cfg is None:
+        return
+
+    def fail(key, problem):
+        raise InputError(where, f"{key}: {problem}")
+
+    def check_smooth(name, node):
+        extra = set(_keys(node)) - _SMOOTH_KEYS
+        if extra:
+            fail(name, f"unknown key(s) {sorted(extra)} (known: {sorted(_SMOOTH_KEYS)})")
+        m = str(_get(node, "method", "savgol"))
+        if m not in ("savgol", "one_euro", "none"):
+            fail(f"{name}.method", f"unknown {m!r} (savgol, one_euro, none)")
+        for k in _keys(node):
+            check_number(f"{name}.{k}", k, _get(node, k))
+
+    def check_number(path, k, v):
+        if k in _POSITIVE | _NON_NEGATIVE | {"window", "max_tilt_deg", "release",
+                                            "ankle_height"}:
+            try:
+                x = float(v)
+            except (TypeError, ValueError):
+                fail(path, f"must be a number, got {v!r}")
+            if not np.isfinite(x) or (k in _POSITIVE and x <= 0) or (
+                    k in _NON_NEGATIVE and x < 0):
+                fail(path, f"must be {'> 0' if k in _POSITIVE else '≥ 0'}, got {v!r}")
+            if k == "min_conf" and x > 1:
+                fail(path, f"is a confidence in [0, 1], got {v!r}")
+            if k == "release" and x < 1:
+                fail(path, f"hysteresis factor must be ≥ 1, got {v!r}")
+            if k == "max_tilt_deg" and not 0 <= x <= 90:
+                fail(path, f"must lie in [0, 90], got {v!r}")
+            if k == "window" and x < 1:
+                fail(path, f"must be ≥ 1 frame, got {v!r}")
+
+    extra = set(_keys(cfg)) - set(_SCHEMA)
+    if extra:
+        fail(",".join(sorted(map(str, extra))), f"unknown section (known: {sorted(_SCHEMA)})")
+    for sec, known in _SCHEMA.items():
+        node = _get(cfg, sec)
+        if node is None:
+            continue
+        if not _keys(node) and not isinstance(node, Mapping):
+            fail(sec, f"must be a mapping, got {node!r}")
+        bad = set(_keys(node)) - known
+        if bad:
+            fail(sec, f"unknown key(s) {sorted(bad)} (known: {sorted(known)})")
+        if sec.startswith("smooth_"):
+            check_smooth(sec, node)
+            continue
+        for k in _keys(node):
+            v = _get(node, k)
+            if k in ("smooth", "smooth_depth"):
+                if v is not None:
+                    check_smooth(f"{sec}.{k}", v)
+            elif k == "up":
+                if str(v) not in ("auto", "ground", "torso", "camera"):
+                    fail(f"{sec}.up", f"unknown {v!r} (auto, ground, torso, camera)")
+            else:
+                check_number(f"{sec}.{k}", k, v)
 
 
 def smooth_2d(uv, conf, fps, cfg) -> np.ndarray:
@@ -119,9 +208,17 @@ def postprocess(pose_rootrel, uv, conf, K, fps, cfg) -> PostResult:
         t, valid = _trajectory.fit_translation(
             X, uv, K, conf, min_conf=float(_get(cfg, "trajectory.min_conf", 0.1)),
             init_depth=float(_get(cfg, "trajectory.default_depth", 4.0)))
+        w = valid.astype(np.float64)
         node = _get(cfg, "trajectory.smooth")
-        if node is not None and str(_get(node, "method", "savgol")) != "none" and T >= 3:
-            w = valid.astype(np.float64)
+        node_d = _get(cfg, "trajectory.smooth_depth")
+        if T >= 3 and node_d is not None:  # the image position and the depth separately
+            uv_r, depth = _trajectory.to_ray(t, K)
+            if str(_get(node, "method", "savgol")) != "none":
+                uv_r = _run_smoothing(uv_r, w, fps, node)
+            if str(_get(node_d, "method", "savgol")) != "none":
+                depth = _run_smoothing(depth[:, None], w, fps, node_d)[:, 0]
+            t = _trajectory.from_ray(uv_r, np.maximum(depth, 0.05), K)
+        elif T >= 3 and node is not None and str(_get(node, "method", "savgol")) != "none":
             t = _run_smoothing(t, w, fps, node)
         steps["trajectory"] = {"valid_frames": int(valid.sum())}
     else:
@@ -137,17 +234,21 @@ def postprocess(pose_rootrel, uv, conf, K, fps, cfg) -> PostResult:
     R, tw, info = _trajectory.world_frame(
         cam, up=up, conf=conf, band=float(_get(cfg, "ground.band", 0.05)),
         min_spread=float(_get(cfg, "ground.min_spread", 0.15)),
+        max_tilt_deg=float(_get(cfg, "ground.max_tilt_deg", 10.0)),
         ankle_height=float(_get(cfg, "ground.ankle_height", 0.0)))
     steps["ground"] = info if bool(_get(cfg, "ground.enabled", True)) else False
     world = _trajectory.apply_frame(cam, R, tw)
 
     # 5. contacts and foot locking
     contacts = _contacts.detect_contacts(
-        world, fps, height=float(_get(cfg, "contacts.height", 0.05)),
-        speed=float(_get(cfg, "contacts.speed", 0.35)),
+        world, fps, height=float(_get(cfg, "contacts.height", 0.08)),
+        speed=float(_get(cfg, "contacts.speed", 0.6)),
         release=float(_get(cfg, "contacts.release", 1.5)),
-        min_frames=max(1, int(round(float(_get(cfg, "contacts.min_s", 0.06)) * fps))))
+        min_frames=max(1, int(round(float(_get(cfg, "contacts.min_s", 0.1)) * fps))),
+        local_window=int(round(float(_get(cfg, "contacts.local_s", 1.0)) * fps)),
+        root_ratio=float(_get(cfg, "contacts.root_ratio", 0.5)))
     if bool(_get(cfg, "foot_lock.enabled", True)) and T >= 2:
+        before = _contacts.foot_sliding(world, contacts)
         world, _ = _contacts.foot_lock(
             world, contacts, blend=max(0, int(round(float(_get(cfg, "foot_lock.blend_s", 0.1))
                                                     * fps))),
@@ -155,7 +256,8 @@ def postprocess(pose_rootrel, uv, conf, K, fps, cfg) -> PostResult:
             ground_clamp=bool(_get(cfg, "foot_lock.ground_clamp", True)))
         cam = (world - tw) @ R  # R orthonormal: cam = Rᵀ (world − t)
         X = cam - cam[:, :1]
-        steps["foot_lock"] = True
+        steps["foot_lock"] = {"sliding_before_mm_per_frame":
+                              None if not np.isfinite(before) else round(before * 1000, 3)}
     else:
         steps["foot_lock"] = False
     steps["contacts"] = [int(c) for c in contacts.sum(0)]
@@ -219,6 +321,9 @@ def quality_report(result: PostResult, conf, detected, fps) -> dict:
         "jitter_rootrel_mm_per_frame2": f(acc_rel.mean() * 1000) if acc_rel.size else None,
         "contact_fraction": [f(x) for x in result.contacts.mean(0)] if T else None,
         "foot_sliding_mm_per_frame": f(slide * 1000),
+        "foot_sliding_before_lock_mm_per_frame": (
+            result.steps["foot_lock"].get("sliding_before_mm_per_frame")
+            if isinstance(result.steps.get("foot_lock"), dict) else None),
         "ground_penetration_max_mm": f(pen.max() * 1000) if T else None,
         "ground_penetration_mean_mm": f(pen.mean() * 1000) if T else None,
         "upright_frames": int(up.sum()),
