@@ -171,8 +171,13 @@ def options(det, **kw):
 
 
 # -- architecture -----------------------------------------------------------------------
+def meta_model(arch):
+    with torch.device("meta"):  # shapes only, no memory, no initialisation
+        return build_topdown_hrnet(arch)
+
+
 def test_key_table_literal(w32_layout):
-    sd = build_topdown_hrnet("w32").state_dict()
+    sd = meta_model("w32").state_dict()
     table = {  # read off the MMPose source by hand
         "backbone.conv1.weight": (64, 3, 3, 3),
         "backbone.bn1.running_var": (64,),
@@ -199,15 +204,16 @@ def test_key_table_literal(w32_layout):
     assert {k: tuple(v.shape) for k, v in sd.items()} == w32_layout
 
 
-def test_parameter_counts(w32_layout):
-    m = build_topdown_hrnet("w32")
+def test_parameter_counts(w32_layout, w32_det):
+    m = meta_model("w32")
     n = sum(p.numel() for p in m.parameters())
     # 28.54 M in MMPose's docs/en/user_guides/model_analysis.md (get_flops on this config)
     assert n == n_params(w32_layout) == 28_536_113
     assert round(n / 1e6, 2) == 28.54
-    n48 = sum(p.numel() for p in build_topdown_hrnet("w48").parameters())
+    n48 = sum(p.numel() for p in meta_model("w48").parameters())
     assert n48 == n_params(mmpose_layout(48)) == 63_595_745  # 63.6 M in the model zoo
-    assert tuple(m(torch.zeros(1, 3, 64, 32)).shape) == (1, 17, 16, 8)
+    with torch.inference_mode():  # a loaded W32 (forward on "meta" tensors is slow)
+        assert tuple(w32_det.model(torch.zeros(1, 3, 64, 32)).shape) == (1, 17, 16, 8)
 
 
 # -- loading ----------------------------------------------------------------------------
@@ -290,12 +296,12 @@ def test_bad_checkpoints(tmp_path, w32_layout):
     with pytest.raises(InputError, match="no such checkpoint"):
         load_checkpoint(tmp_path / "absent.pth")
     # pickled objects: refused unless trusted
-    path = _bad(tmp_path, "opaque.pth", {"state_dict": sd, "meta": Opaque()})
+    path = _bad(tmp_path, "opaque.pth", {"state_dict": {"a": torch.zeros(1)}, "meta": Opaque()})
     with pytest.raises(InputError, match=r"refusing to unpickle.*Opaque.*trust_checkpoint") as e:
         load_checkpoint(path)
     assert "\n" not in str(e.value)
-    model, arch, _ = load_checkpoint(path, trust_checkpoint=True)
-    assert arch == "w32"
+    with pytest.raises(InputError, match="not an MMPose top-down heatmap"):  # unpickled, then checked
+        load_checkpoint(path, trust_checkpoint=True)
     with pytest.raises(InputError, match="checkpoint"):
         HRNetDetector(None)
 
@@ -398,6 +404,46 @@ def test_vectorised_refine_equals_loop():
     np.testing.assert_array_equal(refine_keypoints(locs, hm), loop_refine(locs, hm))
 
 
+def loop_dark(keypoints, heatmaps, kernel=11):
+    """MMPose's gaussian_blur + refine_keypoints_dark as written there (per joint)."""
+    kp = keypoints.copy()
+    N, K, H, W = heatmaps.shape
+    b = (kernel - 1) // 2
+    for n in range(N):
+        hm = heatmaps[n].copy()
+        for k in range(K):
+            m = hm[k].max()
+            dr = np.zeros((H + 2 * b, W + 2 * b), np.float32)
+            dr[b:-b, b:-b] = hm[k]
+            hm[k] = cv2.GaussianBlur(dr, (kernel, kernel), 0)[b:-b, b:-b]
+            hm[k] *= m / hm[k].max()
+        hm = np.log(np.maximum(hm, 1e-10))
+        for k in range(K):
+            x, y = kp[n, k].astype(int)
+            if 1 < x < W - 2 and 1 < y < H - 2:
+                dx = 0.5 * (hm[k, y, x + 1] - hm[k, y, x - 1])
+                dy = 0.5 * (hm[k, y + 1, x] - hm[k, y - 1, x])
+                dxx = 0.25 * (hm[k, y, x + 2] - 2 * hm[k, y, x] + hm[k, y, x - 2])
+                dxy = 0.25 * (hm[k, y + 1, x + 1] - hm[k, y - 1, x + 1]
+                              - hm[k, y + 1, x - 1] + hm[k, y - 1, x - 1])
+                dyy = 0.25 * (hm[k, y + 2, x] - 2 * hm[k, y, x] + hm[k, y - 2, x])
+                hess = np.array([[dxx, dxy], [dxy, dyy]])
+                if dxx * dyy - dxy ** 2 != 0:
+                    kp[n, k] += (-np.linalg.inv(hess) @ np.array([[dx], [dy]]))[:, 0]
+    return kp
+
+
+def test_vectorised_dark_equals_loop():
+    rng = np.random.default_rng(4)
+    hm = rng.random((2, 17, 16, 12)).astype(np.float32) * 0.2
+    for n in range(2):
+        for k in range(17):
+            hm[n, k] += gaussian(16, 12, rng.uniform(0, 12), rng.uniform(0, 16))
+    locs, _ = get_heatmap_maximum(hm)
+    np.testing.assert_allclose(refine_keypoints_dark(locs, hm, 11), loop_dark(locs, hm, 11),
+                               atol=1e-4)
+
+
 # -- flip test --------------------------------------------------------------------------
 def test_flip_indices_are_coco_pairs():
     names = ["nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder",
@@ -453,6 +499,49 @@ def test_detect_image_and_previous_boxes(w32_det, w32_file):
         HRNetDetector(w32_file, box="yolo")
     with pytest.raises(InputError, match="multiples of 32"):
         HRNetDetector(w32_file, input_size=(100, 100))
+
+
+class DotNet(torch.nn.Module):
+    """Stub network trained-network-like in one respect: heatmap pixel k looks at crop
+    pixel 4k (a centred 5×5 blur of the red channel, sampled every 4th pixel), so a bright
+    dot in the frame peaks where the crop put it."""
+
+    def forward(self, x):
+        blurred = torch.nn.functional.avg_pool2d(x[:, :1] + 3, 5, stride=1, padding=2)
+        return blurred[..., ::4, ::4].repeat(1, 17, 1, 1)
+
+
+class PoolNet(torch.nn.Module):
+    """Stub network that commutes exactly with a horizontal mirror (4×4 pooling, crop
+    width a multiple of 4)."""
+
+    def forward(self, x):
+        return torch.nn.functional.avg_pool2d(x[:, :1] + 3, 4).repeat(1, 17, 1, 1)
+
+
+def test_detect_glue_with_stub_networks(w32_det):
+    """crop → normalise → network → decode → image: a dot comes back where it was, within
+    half a heatmap pixel; the flip-test path (without the shift) gives the plain answer for
+    a mirror-equivariant network."""
+    real = w32_det.model
+    half_px = 0.5 * 4 / (64 / 80)  # half a heatmap pixel in image px (crop scale 64 / 80)
+    try:
+        for x0, y0 in [(30, 50), (20, 33), (41, 70)]:
+            frame = np.zeros((96, 64, 3), np.uint8)
+            frame[y0 - 2:y0 + 3, x0 - 2:x0 + 3] = 255  # 5×5 dot centred on (x0, y0)
+            w32_det.model = DotNet()
+            with options(w32_det, box="image", input_size=(64, 96), flip_test=False) as det:
+                kp = det.detect(frame)[0]
+            assert np.abs(kp[:, :2] - [x0, y0]).max() <= half_px, (x0, y0, kp[0])
+            w32_det.model = PoolNet()
+            with options(w32_det, box="image", input_size=(64, 96), flip_test=False) as det:
+                plain = det.detect(frame)[0]
+            with options(w32_det, box="image", input_size=(64, 96), flip_test=True,
+                         shift_heatmap=False) as det:
+                flipped = det.detect(frame)[0]
+            np.testing.assert_allclose(flipped, plain, atol=1e-4)
+    finally:
+        w32_det.model = real
 
 
 def test_mediapipe_box_holds_the_person(w32_det, shared_dir):

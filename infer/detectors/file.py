@@ -193,7 +193,8 @@ def _mmpose_instances(path, where: str, instances, meta, layout: dict) -> np.nda
             raise InputError(path, f"{w}['keypoint_scores']: shape {sc.shape} does not match "
                                    f"{kp.shape[0]} keypoints")
         name, n = _mmpose_layout(path, kp.shape[0], meta)
-        if layout.setdefault("name", name) != name or layout.setdefault("K", kp.shape[0]) != kp.shape[0]:
+        first_k = layout.setdefault("K", kp.shape[0])
+        if layout.setdefault("name", name) != name or first_k != kp.shape[0]:
             raise InputError(path, f"{w}: {kp.shape[0]} keypoints, earlier instances have "
                                    f"{layout['K']}")
         people.append(np.concatenate([kp[:n], np.clip(sc[:n, None], 0.0, 1.0)], axis=1))
@@ -332,7 +333,8 @@ def _read_coco_annotations(path, data: dict) -> File2D:
             raise InputError(path, f"annotations[{i}]: image_id {a['image_id']!r} is not in images")
         if "keypoints" not in a or a.get("iscrowd", 0):
             continue
-        kp = _coco_keypoints(path, f"annotations[{i}]['keypoints']", a["keypoints"], visibility=True)
+        kp = _coco_keypoints(path, f"annotations[{i}]['keypoints']", a["keypoints"],
+                             visibility=True)
         if kp[:, 2].any():
             people[a["image_id"]].append(kp)
     if not any(people.values()):
@@ -374,7 +376,8 @@ def _npz_layout(path, meta: dict, nj: int) -> str:
             raise InputError(path, "metadata has no 'layout_name' and its keypoints_symmetry "
                                    "matches neither H36M-17 nor COCO-17")
     if name not in ("h36m", "coco") or nj != J:
-        raise InputError(path, f"layout {name!r} with {nj} joints: expected h36m or coco, 17 joints")
+        raise InputError(path, f"layout {name!r} with {nj} joints: expected h36m or coco, "
+                               "17 joints")
     return name
 
 
@@ -400,5 +403,6 @@ def _read_videopose3d(path, subject, action, camera) -> File2D:
     res = vm.get(camera_name(s, a, camera)) or vm.get(s)
     width, height = (res["w"], res["h"]) if res else (None, None)
     fps = meta.get("fps")
-    fps = float(fps) if isinstance(fps, (int, float)) and not isinstance(fps, bool) and fps > 0 else None
+    ok = isinstance(fps, (int, float)) and not isinstance(fps, bool) and fps > 0
+    fps = float(fps) if ok else None
     return File2D(list(kp[:, None]), layout, width, height, fps, "videopose3d")

@@ -38,6 +38,12 @@ Pre-/post-processing as MMPose does it for a top-down heatmap model:
   clipped to [0, 1]. UDP models (``use_udp``) are not supported.
 
 Both decoders are vectorised over instances and joints (see ``bench/bench_hrnet.py``).
+
+Sizes: W32 + head 28,536,113 parameters (MMPose's ``get_flops`` reports 28.54 M for this
+config), W48 63,595,745 (63.6 M in the model zoo); 1754 state-dict entries each. The same
+state dict, less the ``backbone.``/``head.`` prefixes, loads strictly into the original
+HRNet code (``leoxiaobin/deep-high-resolution-net.pytorch`` ``PoseHighResolutionNet``)
+and gives the same heatmaps (checked once by hand, relative difference 2e-6).
 """
 
 from __future__ import annotations
@@ -524,13 +530,16 @@ class HRNetDetector:
                  min_person_score: float = 0.0, shift_heatmap: bool = True,
                  threads: int | None = None):
         if box not in ("mediapipe", "previous", "image"):
-            raise InputError(None, f"detector.box must be mediapipe, previous or image, got {box!r}")
+            raise InputError(None, f"detector.box must be mediapipe, previous or image, "
+                                   f"got {box!r}")
         if decoding not in ("auto", "msra", "dark"):
-            raise InputError(None, f"detector.decoding must be auto, msra or dark, got {decoding!r}")
+            raise InputError(None, f"detector.decoding must be auto, msra or dark, "
+                                   f"got {decoding!r}")
         try:
             w, h = (int(v) for v in input_size)
         except (TypeError, ValueError):
-            raise InputError(None, f"detector.input_size must be (w, h), got {input_size!r}") from None
+            raise InputError(None, f"detector.input_size must be (w, h), "
+                                   f"got {input_size!r}") from None
         if w <= 0 or h <= 0 or w % 32 or h % 32:
             raise InputError(None, f"detector.input_size must be positive multiples of 32, "
                                    f"got {input_size!r}")
