@@ -3,7 +3,7 @@
 PY := .venv/bin/python
 DEMO_OUT ?= out/demo
 
-.PHONY: setup demo test test-slow bench clean
+.PHONY: setup demo test test-slow bench clean addon
 
 setup:
 	@bash tools/setup.sh
@@ -44,6 +44,10 @@ test-slow: setup
 
 bench: setup
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+# The Blender add-on (File > Import > 3D pose keypoints): blender/addon + import_skeleton + hpd3d
+addon:
+	$(PY) tools/build_addon.py out/hpd3d_pose_import.zip
 
 clean:
 	rm -rf out outputs multirun .pytest_cache

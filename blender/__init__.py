@@ -6,6 +6,8 @@
 - :mod:`blender.make_scene` — regenerates ``blender/HPD3D.blend``
 - :mod:`blender.compat` — Blender 4.2 – 5.0 API differences
 - :mod:`blender.adaptor` — the output as a VideoPose3D ``MocapDataset`` (no bpy needed)
+- :mod:`blender.import_skeleton` — 3D keypoints → rigged, animated armature (CLI + add-on work)
+- :mod:`blender.addon` — the add-on: File > Import > 3D pose keypoints, sidebar panel
 
 Importing this package imports nothing heavy; ``bpy`` is imported by the modules that
 need it.

@@ -65,7 +65,7 @@ __all__ = [
     "Bone", "BONES", "BONE_NAMES", "H36M_BONES", "STRAIGHT_DEG", "HAND_RATIO", "FOOT_RATIO",
     "Motion", "bone_lengths", "pelvis_shape", "rest_pose", "rest_frames", "bone_tails",
     "normalize", "solve_rotations", "forward", "positions_to_bvh", "bones_rig_map",
-    "BVH_NAMES", "validate_positions",
+    "BVH_NAMES", "validate_positions", "quaternions", "motion_to_bvh",
 ]
 
 
@@ -158,6 +158,11 @@ def _quat_wxyz(m: np.ndarray) -> np.ndarray:
 def _matrix_wxyz(q: np.ndarray) -> np.ndarray:
     q = np.asarray(q, dtype=np.float64)
     return Rotation.from_quat(q.reshape(-1, 4)[:, [1, 2, 3, 0]]).as_matrix().reshape(q.shape[:-1] + (3, 3))
+
+
+def quaternions(m: np.ndarray) -> np.ndarray:
+    """(T, …, 3, 3) rotation matrices → (T, …, 4) w, x, y, z, sign-continuous along axis 0."""
+    return _continuous(_quat_wxyz(np.asarray(m, dtype=np.float64)))
 
 
 def _continuous(q: np.ndarray) -> np.ndarray:

@@ -185,3 +185,18 @@ def test_bones_rig_map_reads_bone_heads(clips):
 def test_bad_positions(bad, msg):
     with pytest.raises(ValueError, match=msg.replace("(", r"\(").replace(")", r"\)")):
         rt.validate_positions(bad)
+
+
+@pytest.mark.parametrize("path", BVH_FILES, ids=lambda p: p.name)
+def test_no_twist_flips_real_bvh(path):
+    """Frame to frame, no bone turns much more than its own direction does (a twist flip of
+    the thighs or upper arms would add up to 180°). Frame 0 is skipped (CMU files start
+    with a calibration pose)."""
+    p = to_h36m(load_bvh(path))[1:400]
+    _, m = solve(p)
+    P = m.pose
+    R = np.einsum("tbji,tbjk->tbik", P[1:], P[:-1])
+    step = np.degrees(np.arccos(np.clip((np.trace(R, axis1=-2, axis2=-1) - 1) / 2, -1, 1)))
+    y = P[..., 1]
+    swing = np.degrees(np.arccos(np.clip(np.einsum("tbi,tbi->tb", y[1:], y[:-1]), -1, 1)))
+    assert (step - swing).max() < 20.0
