@@ -32,6 +32,7 @@ demo: setup
 	$(PY) -m infer video=$(DEMO_OUT)/render/video/P000-walk-0/mocap/0.mp4 out=$(DEMO_OUT)/infer name=walk \
 	    camera.focal_px=$$(awk '!/^#/ {print $$5; exit}' $(DEMO_OUT)/render/camera_intrinsics.txt)
 	$(PY) -m infer detector=file detector.path=$(DEMO_OUT)/render/data_2d_blender_gt.npz \
+	    video=$(DEMO_OUT)/render/video/P000-walk-0/mocap/0.mp4 \
 	    out=$(DEMO_OUT)/infer_gt2d name=walk_gt2d \
 	    camera.focal_px=$$(awk '!/^#/ {print $$5; exit}' $(DEMO_OUT)/render/camera_intrinsics.txt)
 	@echo "demo: everything is in $(DEMO_OUT)/ (data, train, eval_procedural, eval_bvh, render, infer, infer_gt2d)"

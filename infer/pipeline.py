@@ -230,6 +230,10 @@ def prepare(cfg: DictConfig) -> Plan:
             plan.fps = float(cfg.get("fps") or f.fps or 30.0) / (1 if cfg.get("fps") else stride)
     plan.out = OutputFolder(cfg.get("out") or Path("out") / "infer" / name)
     plan.out.check()
+    import torch  # not before: a bad video or out= fails without the torch import
+
+    if cfg.get("threads"):
+        torch.set_num_threads(int(cfg.threads))
     plan.lifter = load_lifter_checked(cfg.lifter, bool(cfg.get("trust_checkpoint", False)))
     post = _post_module()
     if hasattr(post, "check_config"):
@@ -259,10 +263,6 @@ def prepare(cfg: DictConfig) -> Plan:
 def run(cfg: DictConfig) -> dict:
     """The whole stage; returns a summary dict (out folder, frames, timings, files)."""
     t_start = time.perf_counter()
-    import torch
-
-    if cfg.get("threads"):
-        torch.set_num_threads(int(cfg.threads))
     timer = Timer()
     t0 = time.perf_counter()
     plan = prepare(cfg)
@@ -338,6 +338,11 @@ def _work(plan: Plan, tmp: Path, timer: Timer, wcfg: dict, progress: bool) -> di
         layout = f.layout
         src_path = cfg.detector.path
         timer.add("2d", time.perf_counter() - t0)
+        if plan.source is not None and wcfg.get("overlay", True):  # video= given: draw on it
+            t0 = time.perf_counter()
+            files.append(_overlay_pass(plan, tmp / f"{name}_overlay.mp4", kp, detected, layout,
+                                       wcfg, progress))
+            timer.add("write", time.perf_counter() - t0)
     T = len(kp)
     if not detected.any():
         raise InputError(src_path, f"no person found in any of the {T} frames")
@@ -415,6 +420,34 @@ def _work(plan: Plan, tmp: Path, timer: Timer, wcfg: dict, progress: bool) -> di
     }
     atomic.write_text(tmp / "infer.json", json.dumps(_plain(summary), indent=2) + "\n")
     return summary
+
+
+def _overlay_pass(plan: Plan, path: Path, kp, detected, layout: str, wcfg: dict,
+                  progress: bool) -> str:
+    """The overlay for 2D read from a file: the video's frames with the file's keypoints
+    (frame t of the file on the t-th selected frame of the video)."""
+    import cv2
+
+    ow, oh, s = overlay_size(plan.width, plan.height, int(wcfg.get("overlay_max_side", 960)))
+    vw = VideoWriter(path, plan.fps, (ow, oh), str(wcfg.get("codec", "mp4v")), threaded=True)
+
+    def render(rgb, pick):
+        bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+        if s != 1.0:
+            bgr = cv2.resize(bgr, (ow, oh), interpolation=cv2.INTER_AREA)
+        return draw_2d(bgr, None if pick is None else pick * np.array([s, s, 1], np.float32),
+                       layout=layout)
+
+    try:
+        frames = zip(range(len(kp)), plan.source)
+        for t, (_, rgb) in tqdm(frames, total=len(kp), desc="infer: overlay", unit="frame",
+                                disable=not progress, mininterval=1.0):
+            vw.submit(render, rgb, kp[t] if detected[t] else None)
+    except BaseException:
+        vw.abort()
+        raise
+    vw.close()
+    return path.name
 
 
 def _write_bvh(path: Path, world: np.ndarray, fps: float, rest_kind: str) -> str | None:
