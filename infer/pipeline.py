@@ -227,7 +227,7 @@ def prepare(cfg: DictConfig) -> Plan:
                                                 "video=<the video> or detector.width/height")
                 f.width, f.height = int(w), int(h)
             plan.width, plan.height = int(f.width), int(f.height)
-            plan.fps = float(cfg.get("fps") or f.fps or 30.0) / (1 if cfg.get("fps") else stride)
+            plan.fps = float(cfg.get("fps") or f.fps or 30.0) / stride  # as for videos
     plan.out = OutputFolder(cfg.get("out") or Path("out") / "infer" / name)
     plan.out.check()
     import torch  # not before: a bad video or out= fails without the torch import

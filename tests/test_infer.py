@@ -498,3 +498,25 @@ def test_x3d_follows_motionbert_convention():
     # depth in the same units: a joint 0.1 m behind the root is 0.1 · f / Z · 2 / scale
     dz = (X[3, 5, 2] - X[0, 0, 2]) * 500 / X[3, 0, 2] * 2 / scale
     assert x3d[3, 5, 2] == pytest.approx(dz, rel=1e-4)
+
+
+def test_tracker_keeps_the_main_subject():
+    from infer.tracking import Tracker
+
+    rng = np.random.default_rng(0)
+    base = np.concatenate([rng.uniform(0, 100, (17, 2)), np.ones((17, 1))], -1).astype(np.float32)
+    subject = base + [300, 100, 0]
+    big = base * [2, 2, 1] + [0, 0, 0]  # someone larger, elsewhere
+    tr = Tracker(fps=10, reacquire_s=1.0)
+    assert np.allclose(tr.choose(subject[None]), subject)  # alone: taken
+    for t in range(5):  # the bigger person walks in; the subject moves a little
+        s = subject + [3 * t, 0, 0]
+        assert np.allclose(tr.choose(np.stack([big, s])), s)
+    assert tr.choose(big[None]) is None  # subject gone: the other person is not taken at once
+    for _ in range(10):
+        tr.choose(big[None])
+    assert np.allclose(tr.choose(big[None]), big)  # after reacquire_s: the most prominent
+    assert tr.choose(np.zeros((0, 17, 3))) is None
+    low = subject.copy()
+    low[:, 2] = 0.05
+    assert Tracker().choose(low[None]) is None  # too unsure to be anyone
