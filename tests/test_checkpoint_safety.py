@@ -161,15 +161,16 @@ def test_foreign_layouts_load_as_data(tmp_path):
                                 optimizer=opt.state_dict(), model_traj=None)
     files["motionbert"] = dict(export_checkpoint(mb, "motionbert"), epoch=60, lr=2e-4,
                                min_loss=np.float64(38.2), optimizer={"state": {}, "param_groups": []})
+    files["videopose3d_legacy"] = files["videopose3d"]  # its 2019 files predate zip checkpoints
     for fmt, obj in files.items():
         path = tmp_path / f"{fmt}.pth"
-        torch.save(obj, path)
+        torch.save(obj, path, _use_new_zipfile_serialization=not fmt.endswith("legacy"))
         with pytest.raises(Exception):  # noqa: B017 - PyTorch's own weights_only refusal
             torch.load(path, weights_only=True)
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             lf = load_lifter(path)
-        assert lf.format == fmt
+        assert lf.format == fmt.removesuffix("_legacy")
     assert load_lifter(tmp_path / "mmpose.pth").meta["dataset_meta"]["sigmas"].shape == (17,)
     assert load_lifter(tmp_path / "videopose3d.pth").meta == {"epoch": 80, "lr": 1e-4}
 
@@ -201,3 +202,18 @@ def test_corrupt_files_are_one_short_line(tmp_path):
         assert "\n" not in msg and len(msg) < len(str(p)) + 120 and "pytorch.org" not in msg
     shutil.copy(ok, tmp_path / "copy.pt")
     assert load_lifter(tmp_path / "copy.pt").name == "simplebaseline"
+
+
+def test_trusted_resume_lets_mmengine_unpickle_only_inside(payload):
+    """``trust_checkpoint=true`` on ``resume=true``: mmengine's own ``torch.load`` (no
+    ``weights_only`` argument) unpickles fully inside :func:`trusted_loads` only."""
+    from train.models.safe_load import trusted_loads
+
+    path, target = payload
+    with trusted_loads(False), pytest.raises(Exception):  # noqa: B017
+        torch.load(path)
+    assert not target.exists()
+    with trusted_loads(True), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PyTorch says it was asked not to use weights_only
+        torch.load(path)
+    assert target.exists() and "TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD" not in os.environ

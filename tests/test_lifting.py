@@ -183,6 +183,10 @@ def test_bad_shapes_are_refused(models):
         lift_sequence(models["sb"], np.zeros((5, 16, 2)))
     with pytest.raises(ValueError, match="T >= 1"):
         lift_sequence(models["sb"], np.zeros((0, 17, 2)))
+    x = _x(1, 30)[0]
+    x[4, 2, 0] = np.nan  # one missing keypoint would poison MotionBERT's whole clip
+    with pytest.raises(ValueError, match="NaN"):
+        lift_sequence(models["mb"], x)
 
 
 def test_load_lifter_reads_the_shipped_file_as_stored():

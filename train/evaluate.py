@@ -188,7 +188,8 @@ def evaluate(checkpoint, data: DataConfig, split: str = "val", test_flip: bool =
     summary = summarise(preds, gts, views, deep_deg, masks)
     summary["checkpoint"] = str(checkpoint)
     summary["model"] = {"name": model.name, "config": _plain_json(model.config),
-                        "parameters": model.num_parameters()}
+                        "parameters": model.num_parameters(), "format": lifter.format,
+                        "window": lifter.window.to_dict()}
     summary["data"] = {"split": split, "input_2d": data.input_2d, "test_flip": bool(test_flip),
                        "sources": table.describe()}
     summary["trained"] = {k: meta[k] for k in ("exp", "epoch", "metrics", "command") if k in meta}

@@ -20,7 +20,16 @@ output frame ``i`` belongs to input frame ``i + (receptive_field − 1) // 2``, 
 ``i + receptive_field − 1`` when causal). SimpleBaseline's 16 predicted joints are
 returned after a zero root, as joints 1–16 of the 17.
 
-``lift(x)`` is the inference helper: same input, output ``(B, T, 17, 3)`` aligned
+Each model describes its own window (:meth:`Lifter.window` → :class:`Window`: length,
+anchor, causal …) and lifts whole sequences its own way (:meth:`Lifter.lift_sequence`:
+SimpleBaseline batched over frames, VideoPose3D one convolution over the edge-padded
+sequence, MotionBERT overlapping cross-faded clips). The public front is
+:func:`lift_sequence` (numpy, any length, frame-aligned, root exactly 0, optional flip
+test) with :func:`load_lifter`, which reads a checkpoint once (as data, never code:
+:mod:`train.models.safe_load`) into model + normalisation + window + metadata. Nothing
+outside this package switches on a model's name.
+
+``lift(x)`` is the one-batch helper: same input, output ``(B, T, 17, 3)`` aligned
 frame-for-frame with the input (VideoPose3D pads the sequence by edge replication, as the
 original's evaluation does: centred, or all on the left when causal) and root-relative
 (the root joint set to exactly 0, as MotionBERT's evaluation does for ``rootrel`` models:

@@ -106,6 +106,9 @@ def _as_input(x, num_joints: int) -> tuple[np.ndarray, bool]:
     if x.ndim != 4 or x.shape[2] != num_joints or x.shape[3] not in (2, 3) or x.shape[1] < 1:
         raise ValueError(f"lift_sequence: expected (T, {num_joints}, 2|3) or (V, T, {num_joints}, 2|3) "
                          f"with T >= 1, got shape {x.shape if x.ndim != 4 else tuple(x.shape)}")
+    if not np.isfinite(x).all():
+        raise ValueError("lift_sequence: the input has NaN or inf values (fill frames without a "
+                         "detection first, e.g. by interpolation, and give them confidence 0)")
     return x, single
 
 
