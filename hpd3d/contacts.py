@@ -5,10 +5,13 @@ metres; H36M-17). numpy only.
 (``z < height``) and slow (speed < ``speed`` m/s, central differences), with hysteresis: a
 contact starts when both hold and lasts until the ankle rises above ``height · release`` or
 moves faster than ``speed · release``; runs shorter than ``min_frames`` are dropped and gaps
-shorter than ``min_frames`` are closed. Columns: ``[right ankle (3), left ankle (6)]``.
+shorter than ``min_frames`` are closed. Optionally heights are taken from a local ground
+level and an ankle much slower than the root counts as slow (see :func:`detect_contacts`).
+Columns: ``[right ankle (3), left ankle (6)]``.
 
 **Locking** (:func:`foot_lock`): each contact run gets one anchor (the run's median ankle
-position, on the ground: z = 0). The correction ``anchor − ankle`` is applied in two parts:
+position, on the ground: z = ``ground_z``, the resting ankle height, 0 by default). The
+correction ``anchor − ankle`` is applied in two parts:
 
 1. the root (the whole body) follows the planted feet: the mean correction of the planted
    feet at contact frames, linearly interpolated over time between contacts (so the body
@@ -17,8 +20,8 @@ position, on the ground: z = 0). The correction ``anchor − ankle`` is applied 
    keeping the thigh and shin lengths and the knee's bending plane; its weight ramps in and
    out over ``blend`` frames around each run.
 
-Finally ankles below the ground (outside contacts too) are lifted to z = 0 by the same leg
-IK. Bone lengths are unchanged (rigid root shift, length-preserving IK).
+Finally ankles below the ground (outside contacts too) are lifted to ``ground_z`` by the same
+leg IK. Bone lengths are unchanged (rigid root shift, length-preserving IK).
 """
 
 from __future__ import annotations
@@ -63,8 +66,12 @@ def _clean(mask: np.ndarray, min_frames: int) -> np.ndarray:
 
 def detect_contacts(pose, fps: float, *, height: float = 0.05, speed: float = 0.5,
                     release: float = 1.5, min_frames: int = 3,
-                    local_window: int = 0, root_ratio: float = 0.0) -> np.ndarray:
+                    local_window: int = 0, root_ratio: float = 0.0,
+                    ground_z: float = 0.0) -> np.ndarray:
     """(T, 2) bool foot contacts [right, left] of the world-frame ``pose`` (T, J, 3).
+
+    Heights are measured from ``ground_z``, the resting ankles' height (0 when the ground
+    z = 0 was put at the ankles, as :func:`hpd3d.trajectory.world_frame` does by default).
 
     ``local_window`` > 0 (frames) measures heights from a local ground level — the 10th
     percentile of the lower ankle's height in a centred window — instead of z = 0, so a
@@ -74,7 +81,7 @@ def detect_contacts(pose, fps: float, *, height: float = 0.05, speed: float = 0.
     body): robust to a root trajectory whose speed is off, as monocular depth often is."""
     pose = np.asarray(pose, dtype=np.float64)
     T = len(pose)
-    z = pose[:, list(ANKLES), 2]
+    z = pose[:, list(ANKLES), 2] - ground_z
     if local_window > 1 and T > 1:
         level = percentile_filter(z.min(1), 10, size=min(int(local_window), T), mode="nearest")
         z = z - level[:, None]
@@ -149,9 +156,10 @@ def _leg_ik(out: np.ndarray, f: int, target: np.ndarray, weight: np.ndarray) -> 
 
 
 def foot_lock(pose, contacts, *, blend: int = 4, root_follow: bool = True,
-              ground_clamp: bool = True) -> tuple[np.ndarray, np.ndarray]:
+              ground_clamp: bool = True, ground_z: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """Planted feet do not slide: ``(pose', root_shift (T, 3))`` for the world-frame
-    ``pose`` (T, J, 3) and ``contacts`` (T, 2). See the module docstring."""
+    ``pose`` (T, J, 3) and ``contacts`` (T, 2); planted ankles are pinned at height
+    ``ground_z`` and no ankle goes below it. See the module docstring."""
     pose = np.asarray(pose, dtype=np.float64)
     contacts = np.asarray(contacts, dtype=bool)
     T = len(pose)
@@ -159,7 +167,7 @@ def foot_lock(pose, contacts, *, blend: int = 4, root_follow: bool = True,
     for f, a in enumerate(ANKLES):
         for s, e in runs(contacts[:, f]):
             p = np.median(pose[s:e, a], axis=0)
-            p[2] = 0.0
+            p[2] = ground_z
             anchor[s:e, f] = p
     delta = anchor - pose[:, list(ANKLES)]  # NaN where not in contact
     shift = np.zeros((T, 3))
@@ -189,10 +197,10 @@ def foot_lock(pose, contacts, *, blend: int = 4, root_follow: bool = True,
         _leg_ik(out, f, tgt, w)
     if ground_clamp:
         for f, a in enumerate(ANKLES):
-            below = out[:, a, 2] < 0
+            below = out[:, a, 2] < ground_z
             if below.any():
                 tgt = out[:, a].copy()
-                tgt[:, 2] = 0.0
+                tgt[:, 2] = ground_z
                 _leg_ik(out, f, tgt, below.astype(np.float64))
     return out, shift
 

@@ -70,30 +70,34 @@ def fill_low_confidence(x, conf=None, min_conf: float = 0.0) -> np.ndarray:
     return out.reshape(x.shape)
 
 
-def _alpha(cutoff, dt: float):
-    tau = 1.0 / (2.0 * np.pi * cutoff)
-    return 1.0 / (1.0 + tau / dt)
-
-
 def _one_euro_pass(x: np.ndarray, w: np.ndarray | None, fps: float, min_cutoff: float,
                    beta: float, d_cutoff: float) -> np.ndarray:
-    dt = 1.0 / fps
-    out = np.empty_like(x)
-    a_d = _alpha(d_cutoff, dt)
-    prev = x[0].copy()
+    # alpha(c) = 1 / (1 + tau / dt), tau = 1 / (2 pi c)  <=>  alpha = c / (c + k), k = fps / 2 pi
+    shape = x.shape
+    xf = np.ascontiguousarray(x.reshape(shape[0], -1))
+    wf = None if w is None else np.ascontiguousarray(w.reshape(shape[0], -1))
+    out = np.empty_like(xf)
+    k = fps / (2.0 * np.pi)
+    a_d = d_cutoff / (d_cutoff + k)
+    prev = xf[0].copy()
     dprev = np.zeros_like(prev)
+    step = np.empty_like(prev)
+    c = np.empty_like(prev)
     out[0] = prev
-    for i in range(1, x.shape[0]):
-        dx = (x[i] - prev) / dt
-        if w is not None:
-            dx = dx * w[i]
-        dprev = dprev + a_d * (dx - dprev)
-        a = _alpha(min_cutoff + beta * np.abs(dprev), dt)
-        if w is not None:
-            a = a * w[i]
-        prev = prev + a * (x[i] - prev)
+    for i in range(1, shape[0]):
+        np.subtract(xf[i], prev, out=step)  # x − x̂ (the raw derivative is step · fps)
+        if wf is not None:
+            step *= wf[i]
+        dprev += a_d * (step * fps - dprev)
+        np.abs(dprev, out=c)
+        c *= beta
+        c += min_cutoff
+        a = c / (c + k)
+        if wf is not None:
+            a *= wf[i]
+        prev += a * step if wf is None else a * (xf[i] - prev)
         out[i] = prev
-    return out
+    return out.reshape(shape)
 
 
 def one_euro(x, fps: float, *, min_cutoff: float = 1.0, beta: float = 0.0,

@@ -6,8 +6,12 @@ each step switchable.
 
 Order: (``smooth_2d`` is called by the pipeline before lifting) → ``smooth_3d`` (root-
 relative camera-frame pose) → ``bone_lengths`` → ``trajectory`` (root translation from the
-2D↔3D fit with K, smoothed) → ``ground`` (world frame: Z up, ground z = 0, camera looking
-along +Y) → contacts → ``foot_lock``.
+2D↔3D fit with K, its image position and depth smoothed separately) → ``ground`` (world
+frame: Z up, ground z = 0 at the resting ankles, metres, **the camera looks along +Y** so a
+subject facing the camera faces −Y, origin under the subject's starting root) → contacts →
+``foot_lock`` (planted ankles pinned, the body follows them, two-bone leg IK). The pixels
+must be undistorted (``K`` only). :func:`check_config` validates a ``post`` node before any
+work. What each choice buys is measured in ``conf/post/default.yaml`` (``tools/measure_post.py``).
 """
 
 from __future__ import annotations
@@ -231,11 +235,12 @@ def postprocess(pose_rootrel, uv, conf, K, fps, cfg) -> PostResult:
         up = str(_get(cfg, "ground.up", "auto"))
     else:
         up = "camera"
+    ankle_z = float(_get(cfg, "ground.ankle_height", 0.0))  # resting ankles' height
     R, tw, info = _trajectory.world_frame(
         cam, up=up, conf=conf, band=float(_get(cfg, "ground.band", 0.05)),
         min_spread=float(_get(cfg, "ground.min_spread", 0.15)),
         max_tilt_deg=float(_get(cfg, "ground.max_tilt_deg", 10.0)),
-        ankle_height=float(_get(cfg, "ground.ankle_height", 0.0)))
+        ankle_height=ankle_z)
     steps["ground"] = info if bool(_get(cfg, "ground.enabled", True)) else False
     world = _trajectory.apply_frame(cam, R, tw)
 
@@ -246,14 +251,14 @@ def postprocess(pose_rootrel, uv, conf, K, fps, cfg) -> PostResult:
         release=float(_get(cfg, "contacts.release", 1.5)),
         min_frames=max(1, int(round(float(_get(cfg, "contacts.min_s", 0.1)) * fps))),
         local_window=int(round(float(_get(cfg, "contacts.local_s", 1.0)) * fps)),
-        root_ratio=float(_get(cfg, "contacts.root_ratio", 0.5)))
+        root_ratio=float(_get(cfg, "contacts.root_ratio", 0.5)), ground_z=ankle_z)
     if bool(_get(cfg, "foot_lock.enabled", True)) and T >= 2:
         before = _contacts.foot_sliding(world, contacts)
         world, _ = _contacts.foot_lock(
             world, contacts, blend=max(0, int(round(float(_get(cfg, "foot_lock.blend_s", 0.1))
                                                     * fps))),
             root_follow=bool(_get(cfg, "foot_lock.root_follow", True)),
-            ground_clamp=bool(_get(cfg, "foot_lock.ground_clamp", True)))
+            ground_clamp=bool(_get(cfg, "foot_lock.ground_clamp", True)), ground_z=ankle_z)
         cam = (world - tw) @ R  # R orthonormal: cam = Rᵀ (world − t)
         X = cam - cam[:, :1]
         steps["foot_lock"] = {"sliding_before_mm_per_frame":

@@ -197,6 +197,13 @@ def test_postprocess_world_grounded_upright(walk):
     assert np.abs(tilt[straight] - post.torso_tilt(walk)[straight]).max() < 2.0
     # absolute placement: the root in the camera frame matches the truth
     assert np.linalg.norm(res.cam[:, 0] - Xc[:, 0], axis=-1).mean() < 0.05
+    # a floor below the ankles: the resting ankles at ankle_height, locked there
+    cfg = {k: dict(v) for k, v in CFG.items()}
+    cfg["ground"]["ankle_height"] = 0.08
+    res8 = post.postprocess(Xc - Xc[:, :1], uv, np.ones(uv.shape[:2]), _K(cam), FPS, cfg)
+    ank8 = res8.world[:, [3, 6], 2]
+    assert ank8.min() >= 0.075 and np.quantile(ank8.min(1), 0.05) < 0.09
+    np.testing.assert_array_equal(res8.contacts, res.contacts)
 
 
 def _gt_contacts(X):

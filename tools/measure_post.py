@@ -29,6 +29,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from hpd3d import contacts as C  # noqa: E402
+from hpd3d.bones import constant_bone_lengths  # noqa: E402
 from hpd3d.bvh import load_bvh  # noqa: E402
 from hpd3d.camera import project, world_to_camera  # noqa: E402
 from hpd3d.camera_sampling import CameraConfig, sample_cameras  # noqa: E402
@@ -155,6 +156,13 @@ def main():
                     p = p - p[:, :1]
                 acc[k].append((len(gt), mpjpe(p, gt), p_mpjpe(p, gt), jitter(p),
                                acceleration_error(p, gt), jitter(gt)))
+                if k == "3d savgol 0.5s":  # + constant bone lengths (the default's next step)
+                    for sym in (False, True):
+                        q, _ = constant_bone_lengths(p, conf, symmetric=sym, weighted=True)
+                        kk = f"3d 0.5s + bones{' L=R' if sym else ''}"
+                        acc.setdefault(kk, []).append((len(gt), mpjpe(q, gt), p_mpjpe(q, gt),
+                                                       jitter(q), acceleration_error(q, gt),
+                                                       jitter(gt)))
             # the whole default post-processing on the raw lift
             K = np.array([[cam.fx, 0, cam.cx], [0, cam.fy, cam.cy], [0, 0, 1.0]])
             res = post.postprocess(raw, uvn, conf, K, fps, copy.deepcopy(cfg0))
