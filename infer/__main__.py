@@ -11,7 +11,7 @@ import sys
 import hydra
 from omegaconf import DictConfig
 
-from hpd3d.errors import cli_guard  # tiny: no numpy
+from hpd3d.errors import InputError, cli_guard  # tiny: no numpy
 
 os.environ.setdefault("GLOG_minloglevel", "2")  # mediapipe's C++ logging, before its import
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -21,7 +21,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 def main_guarded(cfg: DictConfig) -> dict:
     from infer.pipeline import run  # after Hydra parsed the command line (fast --help)
 
-    s = run(cfg)
+    try:
+        s = run(cfg)
+    except InputError as e:  # one line, also for readers that list several problems
+        lines = [x.strip() for x in str(e.problem).splitlines() if x.strip()]
+        if len(lines) > 1:
+            raise InputError(e.path, " ".join(lines)) from None
+        raise
     stages = " · ".join(f"{k} {v:.1f}" for k, v in s["ms_per_frame"].items())
     print(f"infer: {s['frames']} frames ({s['detected']} with a person), "
           f"{s['seconds_total']:.1f} s; ms/frame: {stages}")

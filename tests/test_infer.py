@@ -311,9 +311,11 @@ def test_bad_input_one_line_exit_2_nothing_left(capsys, tmp_path, person_video):
     import torch
 
     mism = tmp_path / "mismatch.pt"
-    torch.save({"state_dict": {"expand_conv.weight": torch.zeros(3, 3, 3)}}, mism)
-    assert "mismatch.pt" in expect_error(capsys, f"video={person_video}", f"lifter={mism}",
-                                         f"out={out}")
+    ck = torch.load(REPO / "data" / "lifter_default.pt", weights_only=True)
+    ck["state_dict"]["expand_conv.weight"] = torch.zeros(5, 5, 1)  # not this model's shape
+    torch.save(ck, mism)
+    msg = expect_error(capsys, f"video={person_video}", f"lifter={mism}", f"out={out}")
+    assert "mismatch.pt" in msg and "expand_conv.weight" in msg and "(5, 5, 1)" in msg
     # out: an existing file, somewhere unwritable, a foreign non-empty folder
     f = tmp_path / "afile"
     f.write_text("keep me")
