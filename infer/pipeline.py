@@ -26,6 +26,7 @@ from hpd3d.errors import InputError
 from hpd3d.skeleton import COCO_TO_H36M, convert_scored
 
 from .intrinsics import intrinsics
+from .quiet import filtered_stderr
 from .tracking import Tracker, fill_missing
 from .writers import (OutputFolder, SkeletonVideo, VideoWriter, draw_2d, motionbert_x3d,
                       overlay_size, write_npy, write_npz)
@@ -261,7 +262,14 @@ def prepare(cfg: DictConfig) -> Plan:
 
 
 def run(cfg: DictConfig) -> dict:
-    """The whole stage; returns a summary dict (out folder, frames, timings, files)."""
+    """The whole stage; returns a summary dict (out folder, frames, timings, files).
+    mediapipe's log lines are kept off the user's stderr throughout (they come from its
+    graph threads, at times of their own choosing)."""
+    with filtered_stderr():
+        return _run(cfg)
+
+
+def _run(cfg: DictConfig) -> dict:
     t_start = time.perf_counter()
     timer = Timer()
     t0 = time.perf_counter()

@@ -351,6 +351,20 @@ def test_cli_error_is_one_line_exit_2(tmp_path):
     assert not (tmp_path / "o").exists()
 
 
+def test_cli_default_path_stderr_is_only_progress(person_video, tmp_path):
+    """mediapipe's C++ logging (TF-Lite, absl, glog), which its graph threads print at
+    times of their own, stays off the user's stderr: only tqdm's progress remains."""
+    out = tmp_path / "o"
+    r = subprocess.run([sys.executable, "-m", "infer", f"video={person_video}", "end=4",
+                        f"out={out}", "write.overlay=false", "write.skeleton_video=false",
+                        "write.report=false", "write.bvh=false"],
+                       cwd=REPO, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    for noise in ("XNNPACK", "W0000", "absl", "INFO:", "WARNING"):
+        assert noise not in r.stderr, r.stderr
+    assert "infer: 2D" in r.stderr and (out / "walker.npz").exists()
+
+
 # -- reading -------------------------------------------------------------------------------
 def _rotate_mp4(path: Path, degrees: int) -> None:
     """Set the video track's display matrix (tkhd) to a rotation, as phones do."""
