@@ -10,7 +10,9 @@ setup:
 
 # The main job on the toolkit's own data: procedural motion -> augmented multi-camera
 # dataset -> a SimpleBaseline3D trained briefly -> evaluation (metrics table + plots), and
-# the same model on the real BVH motions in ../shared/data/bvh when they are there.
+# the same model on the real BVH motions in ../shared/data/bvh when they are there; then a
+# walk from the motion library rendered by Blender (the anny human body) goes through
+# infer: MediaPipe on the rendered video, and the rendered ground-truth 2D (detector=file).
 SHARED_BVH ?= ../shared/data/bvh
 demo: setup
 	$(PY) -m synth.make_motions out=$(DEMO_OUT)/motions clips=40 bvh=true overwrite=true
@@ -24,7 +26,16 @@ demo: setup
 	      out=$(DEMO_OUT)/data_bvh plots=false overwrite=true && \
 	  $(PY) -m train.evaluate checkpoint=$(DEMO_OUT)/train/last.pt data=bvh_real \
 	      data.dir=$(DEMO_OUT)/data_bvh out=$(DEMO_OUT)/eval_bvh overwrite=true; fi
-	@echo "demo: everything is in $(DEMO_OUT)/ (data, train, eval_procedural, eval_bvh)"
+	$(PY) -m blender.render input=$(DEMO_OUT)/motions/bvh_procedural/P000_walk_0.bvh \
+	    out=$(DEMO_OUT)/render render.enabled=true render.subject=anny camera.count=1 overwrite=true \
+	    'camera.resolutions=[[480,360]]' fps=30 max_frames=120
+	$(PY) -m infer video=$(DEMO_OUT)/render/video/P000-walk-0/mocap/0.mp4 out=$(DEMO_OUT)/infer name=walk \
+	    camera.focal_px=$$(awk '!/^#/ {print $$5; exit}' $(DEMO_OUT)/render/camera_intrinsics.txt)
+	$(PY) -m infer detector=file detector.path=$(DEMO_OUT)/render/data_2d_blender_gt.npz \
+	    video=$(DEMO_OUT)/render/video/P000-walk-0/mocap/0.mp4 \
+	    out=$(DEMO_OUT)/infer_gt2d name=walk_gt2d \
+	    camera.focal_px=$$(awk '!/^#/ {print $$5; exit}' $(DEMO_OUT)/render/camera_intrinsics.txt)
+	@echo "demo: everything is in $(DEMO_OUT)/ (data, train, eval_procedural, eval_bvh, render, infer, infer_gt2d)"
 
 test: setup
 	$(PY) -m pytest
