@@ -193,7 +193,7 @@ def budget_run(data: Path, test: Path, budget_s: float, channels: int, batch: in
                seed: int = 0) -> dict:
     """Train SimpleBaseline3D for ``budget_s`` seconds (cosine lr over the budget), then
     evaluate on the held-out set."""
-    from train.loop import LifterModel
+    from train.model import LifterModel
     from train.models import save_checkpoint
 
     torch.manual_seed(seed)
