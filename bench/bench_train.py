@@ -40,7 +40,7 @@ sys.path.insert(0, str(REPO))
 from hpd3d.noise import add_noise  # noqa: E402
 from train.data import DataConfig, build_data, window_for  # noqa: E402
 from train.data.sources import bounds  # noqa: E402
-from train.evaluate import evaluate  # noqa: E402
+from train.evaluation import evaluate  # noqa: E402
 from train.models import build_model, lift_sequence  # noqa: E402
 
 MODELS = {  # name → (build kwargs, training batch, note)
