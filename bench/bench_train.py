@@ -40,7 +40,7 @@ sys.path.insert(0, str(REPO))
 from hpd3d.noise import add_noise  # noqa: E402
 from train.data import DataConfig, build_data, window_for  # noqa: E402
 from train.data.sources import bounds  # noqa: E402
-from train.evaluate import evaluate  # noqa: E402
+from train.evaluation import evaluate  # noqa: E402
 from train.models import build_model, lift_sequence  # noqa: E402
 
 MODELS = {  # name → (build kwargs, training batch, note)
@@ -193,7 +193,7 @@ def budget_run(data: Path, test: Path, budget_s: float, channels: int, batch: in
                seed: int = 0) -> dict:
     """Train SimpleBaseline3D for ``budget_s`` seconds (cosine lr over the budget), then
     evaluate on the held-out set."""
-    from train.loop import LifterModel
+    from train.mm_model import LifterModel
     from train.models import save_checkpoint
 
     torch.manual_seed(seed)

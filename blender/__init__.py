@@ -1,6 +1,7 @@
 """blender stage: everything that runs inside Blender (or with the pip ``bpy`` module).
 
 - :mod:`blender.render` — BVH → VideoPose3D dataset (+ rendered video) CLI
+- :mod:`blender.render_bvh` — its worker: the run over a shard's files, one file at a time
 - :mod:`blender.bvh_import` — Blender's BVH importer, joints read back once per frame
 - :mod:`blender.scene` — the scene file, the mannequin, cameras, rendering
 - :mod:`blender.make_scene` — regenerates ``blender/HPD3D.blend``

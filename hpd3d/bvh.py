@@ -22,7 +22,9 @@ Conventions (the ones BVH leaves open, fixed here):
 
 Parsing reads the MOTION block with one ``np.loadtxt`` call (its C reader also checks
 that every line has the same number of values); the hierarchy, a few hundred lines, is
-tokenised in Python. Forward kinematics is :mod:`hpd3d.fk` (vectorised over frames);
+tokenised in Python. :func:`parse_bvh` is a thin front over two readers:
+``_read_hierarchy`` (tokeniser and joint tree) and ``_read_motion_section`` (``Frames``,
+``Frame Time`` and the values). Forward kinematics is :mod:`hpd3d.fk` (vectorised over frames);
 ``local_rotations`` builds the same rotations independently with scipy's ``from_euler``.
 
 Bad input raises :class:`hpd3d.errors.InputError` naming the file and the problem.
@@ -222,25 +224,12 @@ def _float(tok: str, where) -> float:
         raise where(f"expected a number, found {tok!r}") from None
 
 
-def parse_bvh(text: str, path=None) -> Bvh:
-    """Parse BVH text; ``path`` only names the source in errors and on the result."""
-    src = os.fspath(path) if path is not None else "<bvh text>"
+def _read_hierarchy(header: str, fail, has_motion: bool) -> tuple[list, list, list, list, list]:
+    """Tokenise the HIERARCHY text (everything before ``MOTION``) and read its joint tree.
 
-    def fail(problem: str):
-        return InputError(src, problem)
-
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    if "\r" in text:  # CRLF and old-Mac line ends
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    m = _MOTION.search(text)
-    if not text.strip():
-        raise fail("empty file")
-    first = text.split(None, 1)[0]
-    if first.upper() != "HIERARCHY":
-        raise fail(f"not a BVH file: expected HIERARCHY, found {first[:40]!r}")
-    header = text[: m.start()] if m else text
-
+    → ``(names, parents, offsets, channels, is_end)`` in file order, End Sites named ``""``
+    (:func:`_name_end_sites` names them). ``fail(problem)`` makes the error; ``has_motion``
+    only words the message of a hierarchy left open."""
     names: list[str] = []
     parents: list[int] = []
     offsets: list[tuple[float, float, float] | None] = []
@@ -356,15 +345,18 @@ def parse_bvh(text: str, path=None) -> Bvh:
                 raise at(f"unexpected {tok!r} in HIERARCHY")
     if stack or pending is not None:
         open_j = names[stack[-1]] if stack else names[pending]
-        if m is None:
+        if not has_motion:
             raise fail(f"truncated file: no MOTION section (hierarchy ends inside {open_j!r})")
         raise fail(f"unbalanced braces: {len(stack)} '{{' not closed before MOTION (inside {open_j!r})")
     if not names:
         raise fail("no ROOT in HIERARCHY")
-    if m is None:
+    if not has_motion:
         raise fail("truncated file: no MOTION section")
+    return names, parents, offsets, channels, is_end
 
-    # End Site names: parent + "_End", made unique against every other name.
+
+def _name_end_sites(names: list, parents: list, is_end: list) -> None:
+    """End Site names, in place: parent + ``"_End"``, made unique against every other name."""
     taken = {n for n, e in zip(names, is_end) if not e}
     for j, e in enumerate(is_end):
         if e:
@@ -376,7 +368,12 @@ def parse_bvh(text: str, path=None) -> Bvh:
             names[j] = name
             taken.add(name)
 
-    # ---- MOTION
+
+def _read_motion_section(text: str, m: re.Match, names: list, channels: list,
+                         fail) -> tuple[np.ndarray, float]:
+    """The MOTION block after the match ``m`` of its keyword: ``Frames:``, ``Frame Time:`` and
+    the (frames, channels) values, checked against the hierarchy's channels.
+    → ``(motion, frame_time)``."""
     num_channels = sum(len(c) for c in channels)
     body = text[m.end():]
     fm = _FRAMES.match(body)
@@ -412,6 +409,35 @@ def parse_bvh(text: str, path=None) -> Bvh:
         ch = channels[j][c - sum(len(x) for x in channels[:j])]
         raise fail(f"non-finite value {motion[t, c]!r} in frame {t} ({names[j]} {ch}, "
                    f"line {_data_line_numbers(data, first_data_line)[t]})")
+    return motion, frame_time
+
+
+def parse_bvh(text: str, path=None) -> Bvh:
+    """Parse BVH text; ``path`` only names the source in errors and on the result.
+
+    The front of the parser: text clean-up (BOM, line ends) and the first checks, then
+    :func:`_read_hierarchy` (tokeniser and joint tree), :func:`_name_end_sites` and
+    :func:`_read_motion_section` (``Frames``, ``Frame Time`` and the values)."""
+    src = os.fspath(path) if path is not None else "<bvh text>"
+
+    def fail(problem: str):
+        return InputError(src, problem)
+
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if "\r" in text:  # CRLF and old-Mac line ends
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    m = _MOTION.search(text)
+    if not text.strip():
+        raise fail("empty file")
+    first = text.split(None, 1)[0]
+    if first.upper() != "HIERARCHY":
+        raise fail(f"not a BVH file: expected HIERARCHY, found {first[:40]!r}")
+    header = text[: m.start()] if m else text
+
+    names, parents, offsets, channels, is_end = _read_hierarchy(header, fail, m is not None)
+    _name_end_sites(names, parents, is_end)
+    motion, frame_time = _read_motion_section(text, m, names, channels, fail)
     return Bvh(
         names=names,
         parents=np.asarray(parents, dtype=np.int64),

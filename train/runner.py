@@ -2,14 +2,14 @@
 
 :func:`build_runner` turns the composed config (``conf/train.yaml`` + ``conf/exp/*`` +
 ``conf/model/*`` + ``conf/data/*``) into an mmengine Runner: the lifter wrapped as
-:class:`train.loop.LifterModel`, our data loaders (:mod:`train.data`), AdamW with gradient
+:class:`train.mm_model.LifterModel`, our data loaders (:mod:`train.data`), AdamW with gradient
 clipping (``optim.backbone_lr_mult`` for fine-tuning), linear warm-up then cosine decay,
-epoch-based training with validation (:class:`train.loop.PoseMetric`), CheckpointHook
+epoch-based training with validation (:class:`train.mm_model.PoseMetric`), CheckpointHook
 (``epoch_N.pth`` for resuming), LoggerHook, Local + TensorBoard visualiser backends
 (``<work_dir>/<timestamp>/vis_data/scalars.json`` and event files), optional EMA, and our
-hooks: per-epoch reseeding, native ``last.pt`` / ``best.pt`` + ``metrics.csv`` export, a
-tqdm progress bar, and the debug hook. :func:`train` runs it and turns a NaN loss into a
-one-line error (exit 3) that names the last good checkpoint.
+hooks (:mod:`train.hooks`): per-epoch reseeding, native ``last.pt`` / ``best.pt`` +
+``metrics.csv`` export, a tqdm progress bar, and the debug hook. :func:`train` runs it and
+turns a NaN loss into a one-line error (exit 3) that names the last good checkpoint.
 
 mmengine's own checkpoints (``epoch_N.pth``) pickle its message hub, numpy scalars and
 the like; PyTorch ≥ 2.6 refuses those with ``weights_only=True`` (mmengine 0.10 calls
@@ -39,9 +39,8 @@ from hpd3d.normalization import Normalization
 from train.checks import check_config
 from train import distributed
 from train.data import DataConfig, build_data, build_loaders, window_for
-from train.loop import (HEADS, DebugHook, EpochSeedHook, ExportHook, LifterModel,
-                        NonFiniteLoss, PoseMetric, ProgressHook, freeze_backbone,
-                        seed_everything)
+from train.hooks import DebugHook, EpochSeedHook, ExportHook, ProgressHook, seed_everything
+from train.mm_model import HEADS, LifterModel, NonFiniteLoss, PoseMetric, freeze_backbone
 from train.models import build_model, load_checkpoint
 from train.models.safe_load import allow_safe_globals, load_file, safe_globals, trusted_loads
 
