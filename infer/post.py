@@ -239,7 +239,7 @@ def postprocess(pose_rootrel, uv, conf, K, fps, cfg) -> PostResult:
     R, tw, info = _trajectory.world_frame(
         cam, up=up, conf=conf, band=float(_get(cfg, "ground.band", 0.05)),
         min_spread=float(_get(cfg, "ground.min_spread", 0.15)),
-        max_tilt_deg=float(_get(cfg, "ground.max_tilt_deg", 10.0)),
+        max_tilt_deg=float(_get(cfg, "ground.max_tilt_deg", 30.0)),
         ankle_height=ankle_z)
     steps["ground"] = info if bool(_get(cfg, "ground.enabled", True)) else False
     world = _trajectory.apply_frame(cam, R, tw)
