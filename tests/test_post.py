@@ -322,6 +322,7 @@ def test_check_config():
                       ({"smooth_3d": {"window_s": 0}}, "smooth_3d.window_s"),
                       ({"smoth_3d": {}}, "smoth_3d"),
                       ({"ground": {"up": "sky"}}, "ground.up"),
+                      ({"ground": {"max_tilt_plane_deg": 120}}, "ground.max_tilt_plane_deg"),
                       ({"contacts": {"speed": -1}}, "contacts.speed"),
                       ({"foot_lock": {"blend": 3}}, "foot_lock"),
                       ({"trajectory": {"smooth_depth": {"method": "x"}}},
