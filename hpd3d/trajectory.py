@@ -160,10 +160,10 @@ def ground_plane(pose, up0, *, band: float = 0.05, min_spread: float = 0.15,
                  iterations: int = 6) -> tuple[np.ndarray, float, dict]:
     """Ground plane from the lower ankle of every frame of ``pose`` (T, J, 3) (camera frame).
 
-    A robust plane fit: the per-frame lower ankle (along the current up) is a ground
-    candidate; points more than ``band`` above the lowest few are dropped and the rest get
-    Tukey weights on their distance to the plane (scale ``band``), refitted
-    ``iterations`` times. The normal is only trusted in the directions the weighted points
+    A robust plane fit: the per-frame lower ankle (along the prior) is a ground candidate;
+    all candidates start with weight 1, then get Tukey weights on their distance to the
+    current fitted plane (cut-off 3 × the larger of ``band`` and the robust residual scale),
+    refitted ``iterations`` times. The normal is only trusted in the directions the weighted points
     span (standard deviation ≥ ``min_spread``): two → the plane's normal (``"plane"``), one →
     the prior tilted along that line only (``"line"``), none → the prior (``"prior"``); a
     normal more than ``max_tilt_deg`` from the prior is rejected (``max_tilt_plane_deg``, if
