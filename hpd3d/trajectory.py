@@ -24,7 +24,8 @@ coordinates, the up vector ``n`` (world +Z) found as
    of every frame; the plane's normal is used in the directions the ground points span
    (≥ ``min_spread`` m standard deviation): a 2D spread gives the full normal, a 1D spread
    (walking in a line) only the tilt along the line, no spread keeps the prior; with the
-   body prior the plane may tilt it by at most ``max_tilt_deg`` (lifted depth is noisy);
+   body prior the plane may tilt it by at most ``max_tilt_deg`` (lifted depth is noisy), a
+   full plane by ``max_tilt_plane_deg`` (the lifter leans the body ~15° on MediaPipe 2D);
 3. yaw: world +Y is the camera's viewing direction projected on the ground, so **the camera
    looks along +Y** and a subject facing the camera faces −Y (Blender's front view);
 4. origin: the ground point under the subject's root at the start of the clip; ground
@@ -155,16 +156,19 @@ def _unit(v):
 
 
 def ground_plane(pose, up0, *, band: float = 0.05, min_spread: float = 0.15,
-                 max_tilt_deg: float = 30.0, iterations: int = 6) -> tuple[np.ndarray, float, dict]:
+                 max_tilt_deg: float = 30.0, max_tilt_plane_deg: float | None = None,
+                 iterations: int = 6) -> tuple[np.ndarray, float, dict]:
     """Ground plane from the lower ankle of every frame of ``pose`` (T, J, 3) (camera frame).
 
-    A robust plane fit: the per-frame lower ankle (along the current up) is a ground
-    candidate; points more than ``band`` above the lowest few are dropped and the rest get
-    Tukey weights on their distance to the plane (scale ``band``), refitted
-    ``iterations`` times. The normal is only trusted in the directions the weighted points
+    A robust plane fit: the per-frame lower ankle (along the prior) is a ground candidate;
+    all candidates start with weight 1, then get Tukey weights on their distance to the
+    current fitted plane (cut-off 3 × the larger of ``band`` and the robust residual scale),
+    refitted ``iterations`` times. The normal is only trusted in the directions the weighted points
     span (standard deviation ≥ ``min_spread``): two → the plane's normal (``"plane"``), one →
     the prior tilted along that line only (``"line"``), none → the prior (``"prior"``); a
-    normal more than ``max_tilt_deg`` from the prior is rejected.
+    normal more than ``max_tilt_deg`` from the prior is rejected (``max_tilt_plane_deg``, if
+    given, for a full plane: a 2D spread of ground points pins the normal much better than a
+    line, whose tilt along the walk is where the lifted depth errors go).
 
     Returns ``(n, d, info)``: unit up normal ``n`` (3,) and offset ``d`` so that the height of
     a point ``p`` above the ground is ``n·p − d``.
@@ -178,11 +182,13 @@ def ground_plane(pose, up0, *, band: float = 0.05, min_spread: float = 0.15,
     n, mode = up0.copy(), "prior"
     h = ank @ n
     pts = ank[np.arange(len(ank)), np.argmin(h, axis=1)]  # (T, 3) the lower ankle
-    d = float(np.quantile(pts @ n, 0.1))
+    # Weights from the distance to the current *fitted* plane (Tukey, scale: the larger of
+    # ``band`` and 1.48 × the median absolute residual), starting from all points. (Cutting
+    # at ``band`` above the lowest points along the prior drops the far end of a walk as soon
+    # as the prior is tilted along it: the fit then cannot leave the prior; with MediaPipe 2D
+    # the body prior is ~15° off and the ankles drifted up 0.25 m over a 5 m walk.)
     w = np.ones(len(pts))
     for _ in range(iterations):
-        r = pts @ n - d
-        w = np.where(r > 2 * band, 0.0, np.clip(1 - (r / (2 * band)) ** 2, 0, 1) ** 2)
         if w.sum() < 3:
             break
         cen = (w[:, None] * pts).sum(0) / w.sum()
@@ -199,21 +205,27 @@ def ground_plane(pose, up0, *, band: float = 0.05, min_spread: float = 0.15,
         cand = _unit(cand)
         if cand @ up0 < 0:
             cand = -cand
-        if np.degrees(np.arccos(np.clip(cand @ up0, -1, 1))) > max_tilt_deg:
+        limit = max_tilt_deg if mode != "plane" or max_tilt_plane_deg is None else max(
+            max_tilt_deg, max_tilt_plane_deg)
+        if np.degrees(np.arccos(np.clip(cand @ up0, -1, 1))) > limit:
             cand, mode = up0, "prior"
         n = cand
-        # the ground through the weighted centre, then the resting level: the median of
-        # the inliers (a low quantile at first, so that swing-foot frames do not count)
-        hh = pts @ n
-        d = float(np.quantile(hh, 0.1))
-        inl = np.abs(hh - d) <= band
-        if inl.any():
-            d = float(np.median(hh[inl]))
+        r = (pts - cen) @ n
+        scale = max(band, 1.4826 * float(np.median(np.abs(r - np.median(r)))))
+        w = np.clip(1 - (r / (3 * scale)) ** 2, 0, 1) ** 2
+    # the resting level: the median of the points near the lowest ones (a low quantile at
+    # first, so that swing-foot frames do not count)
+    hh = pts @ n
+    d = float(np.quantile(hh, 0.1))
+    inl = np.abs(hh - d) <= band
+    if inl.any():
+        d = float(np.median(hh[inl]))
     return n, d, {"mode": mode, "points": int((w > 0).sum())}
 
 
 def world_frame(pose_cam, *, up: str = "auto", conf=None, band: float = 0.05,
-                min_spread: float = 0.15, max_tilt_deg: float = 10.0, ankle_height: float = 0.0,
+                min_spread: float = 0.15, max_tilt_deg: float = 10.0,
+                max_tilt_plane_deg: float = 30.0, ankle_height: float = 0.0,
                 origin_frames: int = 15) -> tuple[np.ndarray, np.ndarray, dict]:
     """``(R, t, info)`` with ``world = R · cam + t`` for the absolute camera-frame sequence
     ``pose_cam`` (T, J, 3): Z up, ground z = 0 (at the resting-ankle height, lowered by
@@ -230,7 +242,8 @@ def world_frame(pose_cam, *, up: str = "auto", conf=None, band: float = 0.05,
     prior = np.array([0.0, -1.0, 0.0]) if up in ("camera", "ground") else torso_up(pose_cam, conf)
     if up in ("auto", "ground"):
         n, d, info = ground_plane(pose_cam, prior, band=band, min_spread=min_spread,
-                                  max_tilt_deg=45.0 if up == "ground" else max_tilt_deg)
+                                  max_tilt_deg=45.0 if up == "ground" else max_tilt_deg,
+                                  max_tilt_plane_deg=max_tilt_plane_deg)
     else:
         n, d, info = ground_plane(pose_cam, prior, band=band, min_spread=np.inf)
         info["mode"] = up

@@ -84,7 +84,8 @@ _SCHEMA = {
     "smooth_3d": _SMOOTH_KEYS,
     "bone_lengths": {"enabled", "symmetric", "weighted"},
     "trajectory": {"enabled", "min_conf", "default_depth", "smooth", "smooth_depth"},
-    "ground": {"enabled", "up", "band", "min_spread", "max_tilt_deg", "ankle_height"},
+    "ground": {"enabled", "up", "band", "min_spread", "max_tilt_deg", "max_tilt_plane_deg",
+               "ankle_height"},
     "contacts": {"height", "speed", "release", "min_s", "local_s", "root_ratio"},
     "foot_lock": {"enabled", "blend_s", "root_follow", "ground_clamp"},
 }
@@ -119,8 +120,8 @@ def check_config(cfg, where: str = "post") -> None:
             check_number(f"{name}.{k}", k, _get(node, k))
 
     def check_number(path, k, v):
-        if k in _POSITIVE | _NON_NEGATIVE | {"window", "max_tilt_deg", "release",
-                                            "ankle_height"}:
+        if k in _POSITIVE | _NON_NEGATIVE | {"window", "max_tilt_deg", "max_tilt_plane_deg",
+                                            "release", "ankle_height"}:
             try:
                 x = float(v)
             except (TypeError, ValueError):
@@ -132,7 +133,7 @@ def check_config(cfg, where: str = "post") -> None:
                 fail(path, f"is a confidence in [0, 1], got {v!r}")
             if k == "release" and x < 1:
                 fail(path, f"hysteresis factor must be ≥ 1, got {v!r}")
-            if k == "max_tilt_deg" and not 0 <= x <= 90:
+            if k in ("max_tilt_deg", "max_tilt_plane_deg") and not 0 <= x <= 90:
                 fail(path, f"must lie in [0, 90], got {v!r}")
             if k == "window" and x < 1:
                 fail(path, f"must be ≥ 1 frame, got {v!r}")
@@ -240,6 +241,7 @@ def postprocess(pose_rootrel, uv, conf, K, fps, cfg) -> PostResult:
         cam, up=up, conf=conf, band=float(_get(cfg, "ground.band", 0.05)),
         min_spread=float(_get(cfg, "ground.min_spread", 0.15)),
         max_tilt_deg=float(_get(cfg, "ground.max_tilt_deg", 10.0)),
+        max_tilt_plane_deg=float(_get(cfg, "ground.max_tilt_plane_deg", 30.0)),
         ankle_height=ankle_z)
     steps["ground"] = info if bool(_get(cfg, "ground.enabled", True)) else False
     world = _trajectory.apply_frame(cam, R, tw)
