@@ -297,7 +297,7 @@ def test_bad_checkpoints(tmp_path, w32_layout):
         load_checkpoint(tmp_path / "absent.pth")
     # pickled objects: refused unless trusted
     path = _bad(tmp_path, "opaque.pth", {"state_dict": {"a": torch.zeros(1)}, "meta": Opaque()})
-    with pytest.raises(InputError, match=r"refusing to unpickle.*Opaque.*trust_checkpoint") as e:
+    with pytest.raises(InputError, match=r"needs full unpickling.*Opaque.*trust_checkpoint") as e:
         load_checkpoint(path)
     assert "\n" not in str(e.value)
     with pytest.raises(InputError, match="not an MMPose top-down heatmap"):  # unpickled, then checked

@@ -49,7 +49,6 @@ and gives the same heatmaps (checked once by hand, relative difference 2e-6).
 from __future__ import annotations
 
 import os
-import pickle
 import re
 from pathlib import Path
 
@@ -259,42 +258,14 @@ def build_topdown_hrnet(arch: str = "w32", num_keypoints: int = NUM_KEYPOINTS) -
 
 
 # --------------------------------------------------------------------------- checkpoints
-def _numpy_safe_globals() -> list:
-    """Inert types found in mmengine checkpoints' ``meta`` (numpy arrays and scalars in
-    ``dataset_meta``), allowed for ``weights_only=True`` loading."""
-    try:
-        from numpy._core import multiarray
-    except ImportError:  # numpy < 1.25
-        from numpy.core import multiarray
-    kinds = ("f8", "f4", "f2", "i8", "i4", "i2", "i1", "u8", "u4", "u2", "u1", "b1", "U", "S", "O")
-    return [multiarray._reconstruct, multiarray.scalar, np.ndarray, np.dtype,
-            *{type(np.dtype(t)) for t in kinds}]
-
-
 def _torch_load(path: Path, trust: bool):
-    if not path.exists():
-        raise InputError(path, "no such checkpoint file")
-    if not path.is_file():
+    """The checkpoint as data: ``train.models.safe_load`` (``weights_only=True`` and the
+    inert types mmengine checkpoints hold; anything else only on ``trust_checkpoint``)."""
+    from train.models.safe_load import load_file
+
+    if path.exists() and not path.is_file():
         raise InputError(path, "checkpoint is not a file")
-    try:
-        with torch.serialization.safe_globals(_numpy_safe_globals()):
-            return torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as e:
-        found = re.findall(r"GLOBAL ([\w.]+)", str(e))
-        if not found:  # not a pickle at all, or a broken one
-            last = [ln.strip() for ln in str(e).splitlines() if ln.strip()][-1:]
-            raise InputError(path, f"not a PyTorch checkpoint ({''.join(last)[:200]})") from None
-        if not trust:
-            raise InputError(path, f"refusing to unpickle the checkpoint (it refers to "
-                                   f"{', '.join(dict.fromkeys(found))}); set "
-                                   "trust_checkpoint=true only for a file you trust") from None
-    except Exception as e:  # noqa: BLE001 - any corrupt / non-torch file
-        raise InputError(path, f"not a PyTorch checkpoint ({type(e).__name__}: "
-                               f"{str(e).splitlines()[0] if str(e) else ''})") from None
-    try:
-        return torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as e:  # noqa: BLE001
-        raise InputError(path, f"not a PyTorch checkpoint ({type(e).__name__}: {e})") from None
+    return load_file(path, trust_checkpoint=trust)
 
 
 def _state_dict(path: Path, obj) -> dict:
