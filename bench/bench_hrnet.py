@@ -17,28 +17,16 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench_models import timed  # noqa: E402  (bench/ is on sys.path when run as a script)
 from infer.detectors.hrnet import (  # noqa: E402
     FLIP_INDICES, HRNetDetector, _gaussian_blur, build_topdown_hrnet, decode_heatmaps,
     flip_heatmaps)
-
-
-def timed(fn, min_time: float, max_reps: int) -> float:
-    """Seconds per call: one warm-up call, then repeat until ``min_time`` or ``max_reps``."""
-    fn()
-    reps, start = 0, time.perf_counter()
-    while True:
-        fn()
-        reps += 1
-        elapsed = time.perf_counter() - start
-        if elapsed >= min_time or reps >= max_reps:
-            return elapsed / reps
 
 
 def naive_decode(heatmaps, centers, scales, input_size, dark=False, kernel=11):
