@@ -112,12 +112,10 @@ def _seam_ratio(y, boundaries, axis=None):
     return d[b].max() / np.percentile(d[~b], 99)
 
 
-@pytest.mark.parametrize("seed", [0, 1, 3])
-def test_motionbert_overlapping_clips_leave_no_seam(seed):
-    """With the tiny config of conf/model/motionbert_tiny.yaml (clip 27, stride 21). The
-    bound is strict: frames picked at random instead of clip edges exceed it in ~60 % of
-    draws. Measured over seeds 0–11 (3D / depth): cross-faded clips 0.45–1.25 / 0.55–1.06,
-    both ≤ 1 for 8 of 12 seeds; back-to-back clips 1.7–7.1 / 1.6–8.6, all > 1.5."""
+def _seam_ratios(seed: int) -> tuple[float, float, float, float]:
+    """(3D, depth) seam ratios of lift_sequence's cross-faded clips and of MotionBERT's own
+    back-to-back clips, for one random tiny model (conf/model/motionbert_tiny.yaml: clip 27,
+    stride 21) on a smooth circling motion of 120 frames."""
     cfg = yaml.safe_load((REPO / "conf/model/motionbert_tiny.yaml").read_text())
     torch.manual_seed(seed)
     mb = build_model("motionbert", **cfg["config"]).eval()
@@ -128,15 +126,29 @@ def test_motionbert_overlapping_clips_leave_no_seam(seed):
     starts = mb.clip_starts(T, L, L - L // 4)
     assert starts == [0, 21, 42, 63, 84, 93]  # T − L = 93: not a multiple of the stride
     edges = {s - 1 for s in starts if s > 0} | {s + L - 1 for s in starts if s + L < T}
-    assert _seam_ratio(y, edges) <= 1.0
-    assert _seam_ratio(y, edges, axis=2) <= 1.0  # depth
     # MotionBERT's own inference: back-to-back clips, the last one edge-padded
     n = -(-T // L)
     idx = np.minimum(np.arange(n * L), T - 1)
     with torch.no_grad():
         old = mb.lift(torch.from_numpy(x[idx].reshape(n, L, 17, 3))).reshape(n * L, 17, 3)[:T].numpy()
     seams = [k * L - 1 for k in range(1, n)]
-    assert _seam_ratio(old, seams) > 1.5 and _seam_ratio(old, seams, axis=2) > 1.5
+    return (_seam_ratio(y, edges), _seam_ratio(y, edges, axis=2),
+            _seam_ratio(old, seams), _seam_ratio(old, seams, axis=2))
+
+
+def test_motionbert_overlapping_clips_leave_no_seam():
+    """Largest per-joint jump at a clip boundary ÷ the 99th percentile of the other
+    frame-to-frame motion, over twelve random models (no seed picked). The issue's bound is
+    ≤ 1; for random weights it is strict (frames picked at random instead of clip edges
+    exceed it in ~60 % of draws), so: ≤ 1 for the median model, ≤ 1.3 for every model, and
+    always below MotionBERT's back-to-back clips, which exceed 1.5 on every model.
+    (A trained-like smooth model: tests/test_infer.py's seam test, ≤ 1.)"""
+    r = np.array([_seam_ratios(seed) for seed in range(12)])  # (seeds, 4)
+    blended, old = r[:, :2], r[:, 2:]
+    assert np.median(blended, axis=0).max() <= 1.0, r
+    assert blended.max() <= 1.3, r
+    assert (old > 1.5).all(), r
+    assert (blended < old).all(), r
 
 
 @pytest.mark.parametrize("T", [1, 2, 13, 27, 28, 50, 61])
