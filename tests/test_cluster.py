@@ -172,7 +172,7 @@ def test_torchrun_two_cpu_processes_match_one_process(tmp_path):
     from train.runner import train
 
     data = run(_cfg(tmp_path / "data", "name=tiny", "format=videopose3d", "repeats=1"))
-    common = ["+exp=motionbert", "model=motionbert_tiny", f"data.dir={data}",
+    common = ["exp=motionbert", "model=motionbert_tiny", f"data.dir={data}",
               "data.name=tiny", "trainer.max_epochs=1", "threads=1", "data.input_2d=gt",
               "data.flip=0", "progress=false"]
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(REPO))
