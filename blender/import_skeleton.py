@@ -62,13 +62,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 if not globals().get("__package__"):  # run as a script (blender -P): make the repo importable
-    _REPO = Path(__file__).resolve().parents[1]
-    sys.path.insert(0, str(_REPO))
-    _pyver = f"python{sys.version_info[0]}.{sys.version_info[1]}"
-    _site = _REPO / ".venv" / "lib" / _pyver / "site-packages"  # scipy, hydra, tqdm
-    for _p in filter(None, [os.environ.get("HPD3D_SITE_PACKAGES"), str(_site)]):
-        if Path(_p).is_dir() and _p not in sys.path:
-            sys.path.append(_p)  # after Blender's own modules (its bpy, its numpy)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from blender.script_path import add_site_packages
+
+    add_site_packages()  # scipy, hydra, tqdm from .venv, after Blender's own modules
 
 import numpy as np  # noqa: E402
 
