@@ -32,11 +32,7 @@ BVH layout
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -266,31 +262,11 @@ def bvh_filename(clip: Clip) -> str:
     return f"{clip.subject}_{clip.action}.bvh"
 
 
-@contextlib.contextmanager
-def atomic_dir(path):
-    """Yield a temporary folder beside ``path``; on success it replaces ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-    try:
-        yield tmp
-        if path.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old.", dir=path.parent))
-            os.replace(path, old / path.name)
-            os.replace(tmp, path)
-            shutil.rmtree(old)
-        else:
-            os.replace(tmp, path)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-
-
 def save_bvh_dir(lib: Library, folder, units: str = "m", progress=None) -> list[Path]:
     """One BVH per clip into ``folder`` (replaced as a whole, atomically)."""
     folder = Path(folder)
     clips = lib.clips if progress is None else progress(lib.clips)
-    with atomic_dir(folder) as tmp:
+    with atomic.atomic_dir(folder, overwrite=True, what="bvh folder") as tmp:
         for c in clips:
             bvh_io.save_bvh(tmp / bvh_filename(c), to_bvh(c, units))
     return [folder / bvh_filename(c) for c in lib.clips]
