@@ -190,6 +190,38 @@ def test_windows_pad_at_sequence_ends_and_match_the_table(tiny):
     assert (f == v.start + v.length - 1).all() and valid.sum() == 1
 
 
+
+def test_tcn_chunks_predict_what_single_frame_windows_predict(tiny, tmp_path):
+    """model.train_chunk=C: one window of receptive_field + C - 1 frames, C targets from the
+    anchor on; the dense pass gives each of them exactly the single-frame window's output and
+    target, frames past a sequence's end are invalid, and the checkpoint keeps the lifting
+    window (27 frames, one output)."""
+    from train.data import build_data, window_for
+    from train.models import build_model
+    from train.runner import train
+
+    cfg = data_cfg(tiny, input_2d="gt", flip=0.0)
+    tcn = build_model("videopose3d", receptive_field=27, channels=16).eval()
+    table, one, _ = build_data(cfg, window_for(tcn), need_val=False)
+    _, chunk, _ = build_data(cfg, tcn.train_window(8), need_val=False)
+    assert chunk.window.length == 34 and chunk.window.receptive_field == 27
+    v = table.views[table.view_ids("train")[0]]
+    i = int(np.flatnonzero(chunk.anchor == v.start + v.length - 5)[0])  # 5 frames before the end
+    b = chunk.batch(np.array([i]))
+    assert b["target"].shape == (1, 8, 17, 3) and b["valid"][0].tolist() == [True] * 5 + [False] * 3
+    singles = one.batch(np.flatnonzero(np.isin(one.anchor, v.start + v.length - 5 + np.arange(5))))
+    np.testing.assert_array_equal(b["target"][0, :5], singles["target"][:, 0])
+    with torch.no_grad():
+        dense = tcn(torch.from_numpy(b["inputs"]))[0, :5].numpy()
+        single = tcn(torch.from_numpy(singles["inputs"]), single_frame=True)[:, 0].numpy()
+    np.testing.assert_allclose(dense, single, atol=1e-5)
+    w = train(cfg_for(tiny, tmp_path / "chunk", "trainer.max_epochs=1", "model.config.channels=32",
+                      "model.train_chunk=8", "trainer.batch_size=8", exp="videopose3d"))
+    ck = torch.load(w / "last.pt", weights_only=True)
+    assert ck["window"]["length"] == 27 and ck["window"]["outputs"] == 1
+    assert ck["meta"]["train_window"]["outputs"] == 8
+    assert np.isfinite(ck["meta"]["metrics"]["val/mpjpe"])
+
 def test_noise_is_fresh_per_epoch_and_fixed_for_validation(tiny):
     from train.data import build_data, window_for
     from train.models import build_model
@@ -340,7 +372,7 @@ def test_other_models_train_one_epoch(tiny, tmp_path):
                       "trainer.batch_size=8", "data.stride=8", exp="motionbert"))
     ck = torch.load(w / "last.pt", weights_only=True)
     assert ck["window"] == {"length": 27, "anchor": 0, "all_targets": True, "single_frame": False,
-                           "causal": False}
+                           "causal": False, "outputs": 1}
     assert np.isfinite(ck["meta"]["metrics"]["val/mpjpe"])
 
 

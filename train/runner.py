@@ -136,6 +136,12 @@ def build_runner(cfg: DictConfig):
         freeze_backbone(lifter)
     try:
         window = window_for(lifter, mcfg.get("clip_len"))
+        chunk = int(mcfg.get("train_chunk") or 1)
+        if chunk > 1:
+            if not hasattr(lifter, "train_window"):
+                raise ValueError(f"model.train_chunk: {lifter.name} trains on its own window "
+                                 "(only videopose3d trains on chunks)")
+            window = lifter.train_window(chunk)
         norm = normalization_from(cfg)
     except (TypeError, ValueError) as e:
         raise InputError(None, f"config: {e}") from None
@@ -158,10 +164,10 @@ def build_runner(cfg: DictConfig):
     work_dir = Path(cfg.work_dir)
     extra = dict(
         normalization=norm.to_dict(),
-        window=window.to_dict(),
+        window=window_for(lifter, mcfg.get("clip_len")).to_dict(),  # the window to lift with
         joints="h36m",
         meta=dict(exp=str(cfg.exp), data=table.describe(), data_config=dcfg.describe(),
-                  seed=seed, fine_tuned_from=mcfg.get("checkpoint"),
+                  seed=seed, fine_tuned_from=mcfg.get("checkpoint"), train_window=window.to_dict(),
                   command=" ".join(["python -m train", *sys.argv[1:]])),
     )
     ckpt = cfg.checkpoint

@@ -104,7 +104,7 @@ def build_data(cfg: DataConfig, window: Window, *, seed: int = 0,
     if need_val and len(val_views) == 0:
         raise InputError(cfg.sources[0].dir, "no validation sequences (data.split.val_fraction "
                                              "is 0, or too few sequences to split)")
-    val_stride = cfg.val_stride or (window.length if window.all_targets else 1)
+    val_stride = cfg.val_stride or (window.length if window.all_targets else window.outputs)
     common = dict(window=window, noise=cfg.noise, normalization=norm, seed=seed)
     train = LiftingDataset(table, train_views, stride=cfg.stride, train=True,
                            flip_prob=cfg.flip, **common)

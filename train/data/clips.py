@@ -126,8 +126,12 @@ class LiftingDataset(torch.utils.data.Dataset):
         lo, hi = bounds(wh[:, None, None], t.margin)
         uv = np.clip(uv, lo, hi)
         x2d = self.norm.inputs(uv, wh[:, 0, None, None], wh[:, 1, None, None]).astype(np.float32)
-        if self.window.all_targets:
+        w = self.window
+        if w.all_targets:
             xyz = t.xyz[f]
+        elif w.outputs > 1:  # a chunk: frames past the sequence's end are not scored
+            xyz = t.xyz[f[:, w.anchor : w.anchor + w.outputs]]
+            valid = valid[:, w.anchor : w.anchor + w.outputs]
         else:
             xyz = t.xyz[self.anchor[idx]][:, None]
             valid = np.ones((len(idx), 1), dtype=bool)

@@ -194,6 +194,16 @@ class TemporalConvNet(Lifter):
         rf = self.receptive_field
         return Window(rf, rf - 1 if self.causal else (rf - 1) // 2, False, True, causal=self.causal)
 
+    def train_window(self, chunk: int) -> Window:
+        """Training on chunks: ``receptive_field + chunk − 1`` input frames, the ``chunk``
+        frames from the anchor on predicted by one dense pass (same weights, same outputs
+        as ``chunk`` single-frame windows; the convolutions are shared between neighbours)."""
+        if int(chunk) <= 1:
+            return self.window()
+        w = self.window()
+        return Window(w.length + int(chunk) - 1, w.anchor, False, False, causal=self.causal,
+                      outputs=int(chunk))
+
     def lift_sequence(self, x: torch.Tensor, window: Window | None = None, *, batch: int = 8192,
                       progress: bool = False, **kw) -> torch.Tensor:
         """One dense convolution over the edge-padded sequence (:meth:`pad_input`: centred,
