@@ -87,35 +87,42 @@ _CHAIN_W = np.array([_CHAIN.get(tuple(b), 0.0) for b in _BONES.tolist()])
 CHAIN_RATIO = float(body_model.mean_body(1.0).bone_lengths @ _CHAIN_W)
 
 
-def input_height(seq: np.ndarray) -> float:
+# _ANCESTORS[j, b] = 1 when bone b lies on joint j's chain to the root
+_ANCESTORS = np.array([[float(c in H36M.chain(j)) for _, c in H36M.bones]
+                       for j in range(len(H36M.joints))])
+
+
+def _bones(seq: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Bone vectors (..., B, 3) and their lengths (..., B, 1)."""
+    d = seq[..., _BONES[:, 1], :] - seq[..., _BONES[:, 0], :]
+    return d, np.sqrt(np.einsum("...i,...i->...", d, d))[..., None]
+
+
+def input_height(seq: np.ndarray, _lengths: np.ndarray | None = None) -> float:
     """The input's standing height in metres as synth.body defines it: the median over
     frames of its shank + thigh (left/right mean) + pelvis → spine → thorax → neck → head
     top bone chain, divided by that chain's share of the height on the nominal body
     (:data:`CHAIN_RATIO`, i.e. plus the nominal ankle height). From bone lengths only, so
     any pose (sitting, lying) and any floor level give the same answer."""
-    d = seq[..., _BONES[:, 1], :] - seq[..., _BONES[:, 0], :]
-    chain = np.linalg.norm(d, axis=-1) @ _CHAIN_W
-    return float(np.median(chain)) / CHAIN_RATIO
+    n = _bones(np.asarray(seq, dtype=np.float64))[1] if _lengths is None else _lengths
+    return float(np.median(n[..., 0] @ _CHAIN_W)) / CHAIN_RATIO
 
 
-def set_bone_lengths(seq: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+def set_bone_lengths(seq: np.ndarray, lengths: np.ndarray, _bone_vectors=None) -> np.ndarray:
     """Every H36M bone at ``lengths`` (B,) in every frame, its direction per frame kept,
-    the tree rebuilt from the root (which stays). A zero-length input bone stays zero."""
+    the tree rebuilt from the root (which stays): each joint is the root plus the bones on
+    its chain, one matrix product over all frames. A zero-length input bone stays zero."""
     seq = np.asarray(seq, dtype=np.float64)
-    d = seq[..., _BONES[:, 1], :] - seq[..., _BONES[:, 0], :]
-    n = np.linalg.norm(d, axis=-1, keepdims=True)
+    d, n = _bones(seq) if _bone_vectors is None else _bone_vectors
     step = d * np.divide(np.asarray(lengths, dtype=np.float64)[:, None], n,
                          out=np.zeros_like(n), where=n > 0)
-    out = np.empty_like(seq)
-    out[..., 0, :] = seq[..., 0, :]
-    for b, (p, c) in enumerate(H36M.bones):  # parents come first in H36M order
-        out[..., c, :] = out[..., p, :] + step[..., b, :]
-    return out
+    return seq[..., :1, :] + _ANCESTORS @ step
 
 
-def sample_proportions(seq: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def sample_proportions(seq: np.ndarray, rng: np.random.Generator,
+                       _lengths: np.ndarray | None = None) -> np.ndarray:
     """(B,) bone lengths of one body of synth.body's model at the input's height."""
-    body = body_model.sample_bodies(rng, 1, height=input_height(seq))
+    body = body_model.sample_bodies(rng, 1, height=input_height(seq, _lengths))
     return body.bone_lengths[0]
 
 
@@ -123,7 +130,9 @@ def augment_body(seq: np.ndarray, rng: np.random.Generator, cfg: BodyConfig) -> 
     s = rng.uniform(*cfg.scale)
     pair = 1 + rng.uniform(-cfg.bone_jitter, cfg.bone_jitter, _PAIR.max() + 1)
     if cfg.proportions == "sampled":
-        out = set_bone_lengths(seq, sample_proportions(seq, rng) * s * pair[_PAIR])
+        bones = _bones(np.asarray(seq, dtype=np.float64))
+        lengths = sample_proportions(seq, rng, bones[1]) * s * pair[_PAIR]
+        out = set_bone_lengths(seq, lengths, bones)
     else:
         out = scale_bones(seq, s * pair[_PAIR])
     # keep the feet where they were relative to the ground: scale about the ground point
