@@ -6,7 +6,13 @@ same steps pose by pose in Python (scipy per pose, cv2.projectPoints per pose an
 timed on a subset and extrapolated, measured in the same run. Then a streamed
 10-million-pose job in chunks, with its peak memory.
 
+The body step (``synth.body_augment``) is timed on its own (``--only body`` skips the rest):
+frames/s of whole sequences (``--seq-len`` frames, one body per sequence) for
+``proportions=keep bone_jitter=0.04`` (the old default) and ``proportions=sampled`` (the
+new one), against the sampled mode written frame by frame and bone by bone in Python.
+
     python bench/bench_augment.py [--poses 10000000] [--chunk 100000]
+    python bench/bench_augment.py --only body [--seq-len 300] [--seqs 200]
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ from scipy.spatial.transform import Rotation
 
 from hpd3d.camera import project_many, to_opencv
 from hpd3d.camera_sampling import CameraConfig, sample_cameras
+from hpd3d.skeleton import H36M
+from synth.body_augment import _PAIR, BodyConfig, augment_body, sample_proportions
 from synth.inputs import from_bvh
 from synth.joint_rotation import apply_within_limits, sample_rotvec
 from synth.knee import set_knee_flexion
@@ -56,14 +64,66 @@ def naive(chunk: np.ndarray, cams, rng) -> list:
     return out
 
 
+def body_naive(seq: np.ndarray, rng, cfg: BodyConfig) -> np.ndarray:
+    """The sampled body step frame by frame and bone by bone (same draws, same result)."""
+    s = rng.uniform(*cfg.scale)
+    pair = 1 + rng.uniform(-cfg.bone_jitter, cfg.bone_jitter, _PAIR.max() + 1)
+    lengths = sample_proportions(seq, rng) * s * pair[_PAIR]
+    out = np.empty_like(seq)
+    for t in range(len(seq)):
+        out[t, 0] = seq[t, 0]
+        for b, (p, c) in enumerate(H36M.bones):
+            d = seq[t, c] - seq[t, p]
+            out[t, c] = out[t, p] + lengths[b] * d / np.linalg.norm(d)
+    out[..., 2] -= out[..., [3, 6], 2].min() - seq[..., [3, 6], 2].min()
+    yaw = Rotation.from_euler("z", rng.uniform(*cfg.yaw_deg), degrees=True).as_matrix()
+    pivot = out[:, 0].mean(axis=0) * np.array([1.0, 1.0, 0.0])
+    out = (out - pivot) @ yaw.T + pivot
+    return out + np.array([rng.uniform(lo, hi) for lo, hi in cfg.translate])
+
+
+def bench_body(motion: np.ndarray, seq_len: int, n_seqs: int, n_naive: int) -> None:
+    seqs = [np.roll(motion, -17 * i, axis=0)[:seq_len] for i in range(n_seqs)]
+    frames = seq_len * n_seqs
+    modes = {"keep, bone_jitter 0.04 (old default)": BodyConfig(proportions="keep",
+                                                               bone_jitter=0.04),
+             "sampled (new default)": BodyConfig(proportions="sampled")}
+    rate = {}
+    for label, cfg in modes.items():
+        augment_body(seqs[0], np.random.default_rng(0), cfg)  # warm up
+        t = time.perf_counter()
+        for i, x in enumerate(seqs):
+            augment_body(x, np.random.default_rng([0, i]), cfg)
+        rate[label] = frames / (time.perf_counter() - t)
+    cfg = modes["sampled (new default)"]
+    t = time.perf_counter()
+    for i, x in enumerate(seqs[:n_naive]):
+        got = body_naive(x, np.random.default_rng([0, i]), cfg)
+    rate_naive = seq_len * n_naive / (time.perf_counter() - t)
+    np.testing.assert_allclose(got, augment_body(seqs[n_naive - 1], np.random.default_rng(
+        [0, n_naive - 1]), cfg), atol=1e-9)  # the baseline computes the same thing
+    print(f"body step, {n_seqs} sequences x {seq_len} frames")
+    print(f"{'method':<44}{'frames/s':>14}{'ratio':>9}")
+    print(f"{'sampled, per-frame Python loop (' + str(n_naive) + ' seqs)':<44}"
+          f"{rate_naive:>14,.0f}{1.0:>9.1f}")
+    for label, r in rate.items():
+        print(f"{label:<44}{r:>14,.0f}{r / rate_naive:>9.1f}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--poses", type=int, default=10_000_000)
     ap.add_argument("--chunk", type=int, default=100_000)
     ap.add_argument("--naive", type=int, default=300)
+    ap.add_argument("--only", choices=("all", "body"), default="all")
+    ap.add_argument("--seq-len", type=int, default=300)
+    ap.add_argument("--seqs", type=int, default=200)
     args = ap.parse_args()
 
     (_, _, motion), = from_bvh(str(BVH), fps=120)
+    bench_body(motion, args.seq_len, args.seqs, max(1, min(args.seqs, 5)))
+    if args.only == "body":
+        return
     rng = np.random.default_rng(0)
     cfg = CameraConfig(count=4, distortion_prob=1.0)
     cams, _ = sample_cameras(rng, cfg, motion)

@@ -228,6 +228,13 @@ class Body:
         e[..., 2, 1] = -0.05 * self.height
         return e
 
+    @property
+    def bone_lengths(self) -> np.ndarray:
+        """(..., 16) rest lengths of the H36M bones (``H36M.bones`` order): the norm of
+        each bone's child offset (so hips and shoulders are half the widths, shoulders with
+        their drop, neck and head with the nose offset). Left = right."""
+        return np.linalg.norm(self.offsets[..., np.asarray(H36M.bones)[:, 1], :], axis=-1)
+
     def rest_pose(self) -> np.ndarray:
         """(..., 17, 3) joint positions of the rest pose (pelvis at the origin)."""
         return fk_offsets(self.offsets)
@@ -276,14 +283,22 @@ def ratios_from_factors(z: np.ndarray) -> np.ndarray:
     return r
 
 
-def sample_bodies(rng: np.random.Generator, n: int, height_range=HEIGHT_RANGE) -> Body:
+def sample_bodies(rng: np.random.Generator, n: int, height_range=HEIGHT_RANGE,
+                  height=None) -> Body:
     """``n`` bodies at once: heights uniform in ``height_range``; the correlated
     proportions of :data:`FACTORS`; foot, hand, shoulder drop and nose offset uniform
-    within their :data:`RATIOS` spread. The vertical chain sums to 1 (exact heights)."""
+    within their :data:`RATIOS` spread. The vertical chain sums to 1 (exact heights).
+
+    ``height`` (n,) or a number: these heights instead of drawn ones (no draw is made for
+    them); the proportions couple to each one's standardised place in ``height_range``,
+    clipped to the range's ends (a 1.40 m input gets the proportions of a 1.50 m body)."""
     lo_h, hi_h = height_range
-    height = rng.uniform(lo_h, hi_h, size=n)
     mid, half = (lo_h + hi_h) / 2, (hi_h - lo_h) / 2
-    u = (height - mid) / half * np.sqrt(3.0) if half > 0 else np.zeros(n)
+    if height is None:
+        height = rng.uniform(lo_h, hi_h, size=n)
+    else:
+        height = np.broadcast_to(np.asarray(height, dtype=np.float64), (n,)).copy()
+    u = (np.clip(height, lo_h, hi_h) - mid) / half * np.sqrt(3.0) if half > 0 else np.zeros(n)
     ratios = ratios_from_factors(sample_factors(rng, n, u))
     for k in ("foot", "hand", "shoulder_drop", "nose_forward"):
         nom, spread = RATIOS[k]
