@@ -4,7 +4,9 @@ Shared by every stage that makes data (synth, blender).
 
 3D in ``data_3d_<name>.npz``; clean 2D per camera in ``data_2d_<name>_gt.npz`` with an
 ``in_frame_2d`` mask; detector-like noisy 2D with ``confidence_2d`` in
-``data_2d_<name>_noisy.npz``; cameras in ``camera_intrinsics.txt`` /
+``data_2d_<name>_noisy.npz``; a 2D detector's output on the dataset's videos (``infer.detect_dataset``)
+in ``data_2d_<name>_<detector>.npz`` with ``confidence_2d`` and ``detected_2d`` and the
+detector's description in ``metadata['detector']`` (:class:`Detections`); cameras in ``camera_intrinsics.txt`` /
 ``camera_extrinsics.txt`` named ``<subject>/<action>/<index>`` (:func:`camera_name`); each camera's image size
 is in ``metadata['video_metadata']``. With ``mmpose=True`` also MMPose's H36M annotation
 npz (camera-frame 3D in metres) and ``cameras.pkl``. Files are written into a temporary
@@ -43,6 +45,29 @@ class Views:
 
 
 @dataclass
+class Detections:
+    """A detector's 2D for every camera of every sequence (same nesting as
+    :attr:`Dataset.positions_2d`): ``uv`` (T, J, 2) px, ``confidence`` (T, J) and
+    ``detected`` (T, J) bool (the person was found in that frame; where not, ``uv`` holds
+    filled values and ``confidence`` 0). ``info``: what made it (``metadata['detector']``)."""
+
+    info: dict = field(default_factory=dict)
+    uv: dict = field(default_factory=dict)
+    confidence: dict = field(default_factory=dict)
+    detected: dict = field(default_factory=dict)
+
+    _NESTS = ("uv", "confidence", "detected")
+
+    def add(self, subject: str, action: str, uv: list, confidence: list, detected: list) -> None:
+        for name, v in zip(self._NESTS, (uv, confidence, detected)):
+            getattr(self, name).setdefault(subject, {})[action] = list(v)
+
+
+DETECTOR_TAG = re.compile(r"[A-Za-z0-9]+")  # data_2d_<name>_<tag>.npz: no "_" in a tag
+_NOT_DETECTORS = ("gt", "noisy")
+
+
+@dataclass
 class Dataset:
     positions_3d: dict = field(default_factory=dict)  # subject → action → (T, J, 3)
     positions_2d: dict = field(default_factory=dict)  # subject → action → [C × (T, J, 2)]
@@ -51,6 +76,7 @@ class Dataset:
     confidence: dict = field(default_factory=dict)
     cameras: dict = field(default_factory=dict)  # subject → action → [Camera]
     visible: dict = field(default_factory=dict)  # same nesting as in_frame, when known
+    detections: dict = field(default_factory=dict)  # detector tag → Detections
 
     def add(self, subject: str, action: str, seq: np.ndarray, views) -> None:
         for d in (self.positions_3d, self.positions_2d, self.in_frame, self.noisy_2d,
@@ -84,17 +110,50 @@ class Dataset:
             mine, theirs = getattr(self, name), getattr(other, name)
             for subject, acts in theirs.items():
                 mine.setdefault(subject, {}).update(acts)
+        for tag, det in other.detections.items():
+            if tag not in self.detections:
+                self.detections[tag] = Detections(info=det.info)
+            elif self.detections[tag].info != det.info:
+                raise ValueError(f"data_2d_*_{tag}.npz: made by different detectors "
+                                 f"({self.detections[tag].info} vs {det.info})")
+            for name in Detections._NESTS:
+                mine = getattr(self.detections[tag], name)
+                for subject, acts in getattr(det, name).items():
+                    mine.setdefault(subject, {}).update(acts)
+
+    def select(self, keys) -> "Dataset":
+        """A dataset of the sequences ``keys`` [(subject, action)] only (same arrays)."""
+        out = Dataset()
+        for name in ("positions_3d", "positions_2d", "in_frame", "noisy_2d", "confidence",
+                     "cameras", "visible"):
+            d = getattr(self, name)
+            for s, a in keys:
+                if a in d.get(s, {}):
+                    getattr(out, name).setdefault(s, {})[a] = d[s][a]
+        for tag, det in self.detections.items():
+            new = out.detections[tag] = Detections(info=det.info)
+            for name in Detections._NESTS:
+                d = getattr(det, name)
+                for s, a in keys:
+                    if a in d.get(s, {}):
+                        getattr(new, name).setdefault(s, {})[a] = d[s][a]
+        return out
 
     def sort(self) -> None:
         """Order subjects and actions by name (numbers in names compared as numbers).
 
         The files then do not depend on the order sequences were added in, so shards
         merged with ``synth.merge`` give the same bytes as one run."""
+        def order(d):
+            return {s: {a: d[s][a] for a in sorted(d[s], key=natural_key)}
+                    for s in sorted(d, key=natural_key)}
+
         for name in ("positions_3d", "positions_2d", "in_frame", "noisy_2d", "confidence",
                      "cameras"):
-            d = getattr(self, name)
-            setattr(self, name, {s: {a: d[s][a] for a in sorted(d[s], key=natural_key)}
-                                 for s in sorted(d, key=natural_key)})
+            setattr(self, name, order(getattr(self, name)))
+        for det in self.detections.values():
+            for name in Detections._NESTS:
+                setattr(det, name, order(getattr(det, name)))
 
     @property
     def num_frames(self) -> int:
@@ -127,6 +186,10 @@ class Dataset:
                 files.append(tmp / f"data_2d_{name}_noisy.npz")
                 save_2d(files[-1], self.noisy_2d, self.metadata(),
                         {"in_frame_2d": self.in_frame, "confidence_2d": self.confidence})
+            for tag, det in sorted(self.detections.items()):
+                files.append(tmp / f"data_2d_{name}_{tag}.npz")
+                save_2d(files[-1], det.uv, {**self.metadata(), "detector": det.info},
+                        {"confidence_2d": det.confidence, "detected_2d": det.detected})
             files += list(write_camera_files(tmp, self.camera_list()))
             if mmpose:
                 files += self._write_mmpose(tmp / "mmpose", name)
@@ -187,6 +250,20 @@ def read_dataset(folder: Path, name: str, cameras_dir=None) -> Dataset:
     if noisy.exists():
         ds.noisy_2d, _, extras = load_2d(noisy)
         ds.confidence = extras.get("confidence_2d", {})
+    tag_file = re.compile(rf"data_2d_{re.escape(name)}_({DETECTOR_TAG.pattern})\.npz")
+    for p in sorted(folder.glob(f"data_2d_{name}_*.npz")):
+        m = tag_file.fullmatch(p.name)
+        if not m or m.group(1) in _NOT_DETECTORS:
+            continue
+        uv, meta, extras = load_2d(p)
+        def ones(dtype):
+            return {s: {a: [np.ones(v.shape[:2], dtype) for v in cams] for a, cams in acts.items()}
+                    for s, acts in uv.items()}
+
+        ds.detections[m.group(1)] = Detections(
+            info=meta.get("detector", {}), uv=uv,
+            confidence=extras.get("confidence_2d") or ones(np.float32),
+            detected=extras.get("detected_2d") or ones(bool))
     cam_dir = Path(cameras_dir) if cameras_dir is not None else folder
     by_name = {c.name: c for c in read_camera_files(cam_dir)}
     for subject, acts in ds.positions_2d.items():

@@ -26,7 +26,7 @@ from hpd3d.noise import add_noise
 from hpd3d.normalization import Normalization
 from hpd3d.skeleton import H36M
 from train.data import DataConfig, load_table
-from train.data.sources import bounds
+from train.data.sources import DETECTORS_2D, bounds
 from train.models import lift_sequence, load_lifter
 
 _AUG = re.compile(r"_aug\d+$")
@@ -147,7 +147,7 @@ def evaluate(checkpoint, data: DataConfig, split: str = "val", test_flip: bool =
     mask)."""
     lifter = load_lifter(checkpoint, trust_checkpoint=trust_checkpoint)
     model, norm, meta = lifter.model, lifter.normalization, lifter.meta
-    table = load_table(data.sources, data.input_2d, data.frame_margin)
+    table = load_table(data.sources, data.input_2d, data.frame_margin, data.detected_by)
     if split not in ("val", "train", "all"):
         raise InputError(None, f"split={split!r}: 'val', 'train' or 'all'")
     ids = [i for i, v in enumerate(table.views) if split == "all" or v.split == split]
@@ -167,14 +167,22 @@ def evaluate(checkpoint, data: DataConfig, split: str = "val", test_flip: bool =
             v = table.views[i]
             preds.append(y[k])
             gts.append(table.xyz[v.start : v.start + v.length])
-            masks.append(table.in_bounds[v.start : v.start + v.length])
+            masks.append(table.usable[v.start : v.start + v.length])
             views.append(v)
     summary = summarise(preds, gts, views, deep_deg, masks)
+    ev = np.concatenate([np.arange(v.start, v.start + v.length) for v in views])
+    if data.detected_by or data.input_2d in DETECTORS_2D:
+        found = table.detected[ev]
+        summary["detection"] = {"detector": data.detected_by or data.input_2d,
+                                "frames": int(len(found)), "detected": int(found.sum()),
+                                "rate": float(found.mean())}
+    summary["out_of_bounds_frames"] = int((~table.in_bounds[ev]).sum())
     summary["checkpoint"] = str(checkpoint)
     summary["model"] = {"name": model.name, "config": _plain_json(model.config),
                         "parameters": model.num_parameters(), "format": lifter.format,
                         "window": lifter.window.to_dict()}
-    summary["data"] = {"split": split, "input_2d": data.input_2d, "test_flip": bool(test_flip),
+    summary["data"] = {"split": split, "input_2d": data.input_2d, "detected_by": data.detected_by,
+                       "test_flip": bool(test_flip),
                        "sources": table.describe()}
     summary["trained"] = {k: meta[k] for k in ("exp", "epoch", "metrics", "command") if k in meta}
     return summary, preds, gts, views, masks
@@ -188,9 +196,15 @@ def format_tables(s: dict) -> str:
     """The printed report."""
     lines = [f"{s['frames']} 2D poses (frames × views) in {s['views']} views | MPJPE {s['mpjpe_mm']:.1f} mm | "
              f"P-MPJPE {s['p_mpjpe_mm']:.1f} mm | N-MPJPE {s['n_mpjpe_mm']:.1f} mm"]
+    if "detection" in s:
+        d = s["detection"]
+        lines.append(f"{d['detector']} found the person in {d['detected']} of {d['frames']} "
+                     f"2D poses ({d['rate']:.1%}); only those are scored")
     if s.get("unscored_frames"):
-        lines.append(f"({s['unscored_frames']} 2D poses with keypoints outside the image bounds "
-                     "were not scored)")
+        oob = s.get("out_of_bounds_frames")
+        lines.append(f"({s['unscored_frames']} 2D poses were not scored"
+                     + (f"; {oob} with keypoints outside the image bounds)" if oob is not None
+                        else ": keypoints outside the image bounds)"))
     for key, title in (("per_action", "action"), ("per_subject", "subject")):
         rows = s[key]
         if len(rows) <= 1 and key == "per_action" and len(s["per_subject"]) > 1:

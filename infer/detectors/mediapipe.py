@@ -51,6 +51,19 @@ class MediaPipePose:
                 min_tracking_confidence=float(min_tracking_confidence))
         self._found = 0
 
+    @property
+    def version(self) -> str:
+        import mediapipe
+
+        return str(mediapipe.__version__)
+
+    def reset(self) -> None:
+        """Forget the tracked person: the next frame is detected afresh, as by a new
+        detector (a new video)."""
+        with quiet_stderr():
+            self._pose.reset()
+        self._found = 0  # its graph logs again when the landmark model first runs
+
     def detect(self, frame_rgb: np.ndarray, prev=None) -> np.ndarray:
         h, w = frame_rgb.shape[:2]
         if self._found < 2:  # the graph logs when its landmark model first runs

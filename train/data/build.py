@@ -8,6 +8,9 @@ The section (``conf/data/*.yaml``)::
     sources: null              # or a list of {dir, name, weight, use, split, input_2d}
     split: {by: sequence, val_fraction: 0.1, seed: 0}   # default split of every source
     input_2d: gt_noise         # gt | gt_noise (clean 2D + on-the-fly noise) | noisy (file)
+                               # | mediapipe | hrnet (a real detector's file: infer.detect_dataset)
+    detected_by: null          # a detector: only frames where its file found the person are
+                               # trained on / scored (input_2d=<detector> implies it)
     noise: {scale: 1.0}        # hpd3d.noise.NoiseModel fields for gt_noise
     flip: 0.5                  # probability of a left/right mirror per training sample
     stride: 1                  # training anchors: every stride-th frame (MotionBERT: clip starts)
@@ -30,11 +33,11 @@ from hpd3d.normalization import Normalization
 
 from .clips import LiftingDataset, Window, identity_collate
 from .sampler import SourceSampler
-from .sources import INPUTS_2D, PoseTable, SourceSpec, load_table
+from .sources import DETECTORS_2D, INPUTS_2D, PoseTable, SourceSpec, load_table
 from .split import SplitRule
 
 _KEYS = {"dir", "name", "use", "sources", "split", "input_2d", "noise", "flip", "stride",
-         "val_stride", "epoch_samples", "tag", "frame_margin"}
+         "val_stride", "epoch_samples", "tag", "frame_margin", "detected_by"}
 
 
 @dataclass
@@ -48,6 +51,7 @@ class DataConfig:
     epoch_samples: int | None = None
     tag: str = "data"
     frame_margin: float = 0.5
+    detected_by: str | None = None
 
     @classmethod
     def from_dict(cls, d: dict) -> "DataConfig":
@@ -79,23 +83,29 @@ class DataConfig:
         input_2d = d.get("input_2d") or "gt_noise"
         if input_2d not in INPUTS_2D:
             raise InputError(None, f"data.input_2d: one of {INPUTS_2D}, got {input_2d!r}")
+        detected_by = d.get("detected_by") or None
+        if detected_by is not None and detected_by not in DETECTORS_2D:
+            raise InputError(None, f"data.detected_by: one of {DETECTORS_2D} or null, "
+                                   f"got {detected_by!r}")
         flip = float(d.get("flip") or 0.0)
         if not 0 <= flip <= 1:
             raise InputError(None, f"data.flip: a probability in [0, 1], got {flip}")
         return cls(sources=sources, input_2d=input_2d, noise=noise, flip=flip,
                    stride=int(d.get("stride") or 1), val_stride=d.get("val_stride"),
                    epoch_samples=d.get("epoch_samples"), tag=str(d.get("tag") or "data"),
-                   frame_margin=float(0.5 if d.get("frame_margin") is None else d["frame_margin"]))
+                   frame_margin=float(0.5 if d.get("frame_margin") is None else d["frame_margin"]),
+                   detected_by=detected_by)
 
     def describe(self) -> dict:
         return dict(input_2d=self.input_2d, noise_scale=self.noise.scale, flip=self.flip,
-                    stride=self.stride, tag=self.tag, frame_margin=self.frame_margin)
+                    stride=self.stride, tag=self.tag, frame_margin=self.frame_margin,
+                    detected_by=self.detected_by)
 
 
 def build_data(cfg: DataConfig, window: Window, *, seed: int = 0,
                normalization: Normalization | None = None, need_val: bool = True):
     """→ ``(table, train_dataset, val_dataset)``; errors if a needed split is empty."""
-    table = load_table(cfg.sources, cfg.input_2d, cfg.frame_margin)
+    table = load_table(cfg.sources, cfg.input_2d, cfg.frame_margin, cfg.detected_by)
     norm = normalization or Normalization()
     train_views, val_views = table.view_ids("train"), table.view_ids("val")
     if len(train_views) == 0:

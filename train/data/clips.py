@@ -59,7 +59,7 @@ class LiftingDataset(torch.utils.data.Dataset):
     """Anchor frames of some views of a :class:`PoseTable`, batched by ``__getitems__``.
 
     ``stride``: every ``stride``-th frame of a view is an anchor (MotionBERT: clip starts);
-    frames out of the image bounds (:attr:`PoseTable.in_bounds`) are skipped, and input
+    frames out of the image bounds or without a detection (:attr:`PoseTable.usable`) are skipped, and input
     pixels are clamped to the bounds.
     ``train``: flip with probability ``flip_prob`` and draw fresh noise every epoch;
     otherwise no flip and the same noise every time.
@@ -81,7 +81,7 @@ class LiftingDataset(torch.utils.data.Dataset):
         for i in np.asarray(view_ids, dtype=np.int64):
             v = table.views[i]
             a = v.start + np.arange(0, v.length, stride)
-            a = a[table.in_bounds[a]]  # never learn from (or score) garbage 2D
+            a = a[table.usable[a]]  # never learn from (or score) garbage 2D
             anchors.append(a)
             lo.append(np.full(len(a), v.start))
             hi.append(np.full(len(a), v.start + v.length - 1))

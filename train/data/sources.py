@@ -3,7 +3,10 @@
 A *source* is one dataset folder written by ``python -m synth.augment_h36m`` (or any
 VideoPose3D-format data with camera files): ``data_3d_<name>.npz`` (world 3D, metres),
 ``data_2d_<name>_gt.npz`` (clean 2D per camera) and/or ``data_2d_<name>_noisy.npz``
-(detector-like 2D with ``confidence_2d``), ``camera_intrinsics.txt`` /
+(detector-like 2D with ``confidence_2d``) and/or ``data_2d_<name>_<detector>.npz`` (a real
+detector's 2D on rendered videos, ``python -m infer.detect_dataset``: ``confidence_2d`` and
+``detected_2d``; frames where it found nobody are neither trained on nor scored, see
+:attr:`PoseTable.detected`), ``camera_intrinsics.txt`` /
 ``camera_extrinsics.txt`` (camera ``<subject>/<action>/<index>``, see
 :func:`hpd3d.formats.camera_name`).
 
@@ -28,7 +31,8 @@ from hpd3d.formats import camera_name, load_2d, load_3d
 
 from .split import SplitRule, assign_splits
 
-INPUTS_2D = ("gt", "gt_noise", "noisy")
+DETECTORS_2D = ("mediapipe", "hrnet")  # data_2d_<name>_<detector>.npz (infer.detect_dataset)
+INPUTS_2D = ("gt", "gt_noise", "noisy") + DETECTORS_2D
 
 
 @dataclass(frozen=True)
@@ -40,7 +44,7 @@ class SourceSpec:
     weight: float = 1.0  # sampling weight among sources (training)
     use: str = "both"  # both | train | val: which splits this source may feed
     split: SplitRule = field(default_factory=SplitRule)
-    input_2d: str | None = None  # gt | gt_noise | noisy; None: the data config's choice
+    input_2d: str | None = None  # gt | gt_noise | noisy | mediapipe | hrnet; None: the data config's
 
     @classmethod
     def from_dict(cls, d: dict, where: str = "data.sources") -> "SourceSpec":
@@ -87,6 +91,9 @@ class PoseTable:
     polynomial folds them back or throws them thousands of widths away) and a detector
     never reports them; as window context they are clamped to that box.
     ``view_of`` (N,) int32; ``wh`` (V, 2) float32 image width and height per view.
+    ``detected`` (N,) bool: a detector found the person (``input_2d=<detector>``, or
+    ``detected_by=<detector>`` for the same frames with other 2D); frames without are
+    never training anchors or scored either (:attr:`usable`). All True otherwise.
     """
 
     uv: np.ndarray
@@ -99,6 +106,16 @@ class PoseTable:
     views: list[View]
     sources: list[SourceSpec]
     margin: float = 0.5
+    detected: np.ndarray | None = None
+
+    def __post_init__(self):
+        if self.detected is None:
+            self.detected = np.ones(len(self.uv), bool)
+
+    @property
+    def usable(self) -> np.ndarray:
+        """(N,) frames to train on and score: in bounds and (where known) detected."""
+        return self.in_bounds & self.detected
 
     @property
     def num_frames(self) -> int:
@@ -127,6 +144,8 @@ class PoseTable:
                    for sp in ("train", "val")},
                 "out_of_bounds_frames": int(sum((~self.in_bounds[v.start:v.start + v.length]).sum()
                                                 for v in mine)),
+                "undetected_frames": int(sum((~self.detected[v.start:v.start + v.length]).sum()
+                                             for v in mine)),
             })  # fmt: skip
         return out
 
@@ -145,21 +164,46 @@ def _source_files(spec: SourceSpec, input_2d: str) -> tuple[Path, Path, Path]:
                             "makes one)")
     if not d.is_dir():
         raise InputError(d, "not a folder (a dataset is a folder of VideoPose3D files)")
-    kind = "noisy" if input_2d == "noisy" else "gt"
+    kind = input_2d if input_2d in ("noisy", *DETECTORS_2D) else "gt"
     return d / f"data_3d_{spec.name}.npz", d / f"data_2d_{spec.name}_{kind}.npz", d
 
 
-def load_source(spec: SourceSpec, index: int, input_2d: str) -> tuple[list[dict], list[np.ndarray]]:
-    """One source → (view records, [uv, conf, xyz, noise_on] arrays per view)."""
+def _detector_file(path: Path, what: str) -> tuple[dict, dict, dict]:
+    if not path.is_file():
+        raise InputError(path, f"no such file ({what}: python -m infer.detect_dataset "
+                               "writes it from rendered videos)")
+    pos2d, meta, extras = load_2d(path)
+    for key in ("confidence_2d", "detected_2d"):
+        if key not in extras:
+            raise InputError(path, f"no {key!r} array ({what} needs a detector file)")
+    return pos2d, meta, extras
+
+
+def load_source(spec: SourceSpec, index: int, input_2d: str,
+                detected_by: str | None = None) -> tuple[list[dict], list[np.ndarray]]:
+    """One source → (view records, [uv, conf, xyz, noise_on, detected] arrays per view).
+    ``detected_by``: a detector whose file's ``detected_2d`` masks the frames (default: the
+    ``input_2d`` detector, if it is one)."""
     p3d, p2d, folder = _source_files(spec, input_2d)
     pos3d = load_3d(p3d)
-    pos2d, meta, extras = load_2d(p2d)
+    if input_2d in DETECTORS_2D:
+        pos2d, meta, extras = _detector_file(p2d, f"input_2d={input_2d}")
+    else:
+        pos2d, meta, extras = load_2d(p2d)
     if meta["num_joints"] != 17:
         raise InputError(p2d, f"{meta['num_joints']} joints; the lifters take H36M-17")
     if input_2d == "noisy" and "confidence_2d" not in extras:
         raise InputError(p2d, "no 'confidence_2d' array (input_2d=noisy needs the noisy file's "
                               "confidences)")
     conf_all = extras.get("confidence_2d", {})
+    detected_by = detected_by or (input_2d if input_2d in DETECTORS_2D else None)
+    found_all, p_det = None, None
+    if detected_by:
+        if detected_by not in DETECTORS_2D:
+            raise InputError(None, f"data.detected_by: one of {DETECTORS_2D}, got {detected_by!r}")
+        p_det = folder / f"data_2d_{spec.name}_{detected_by}.npz"
+        found_all = (extras if p_det == p2d
+                     else _detector_file(p_det, f"detected_by={detected_by}")[2])["detected_2d"]
     cams = {c.name: c for c in read_camera_files(folder)}
     video = meta.get("video_metadata", {})
     records, arrays = [], []
@@ -190,36 +234,48 @@ def load_source(spec: SourceSpec, index: int, input_2d: str) -> tuple[list[dict]
                     continue
                 vm = video.get(names[c])
                 w, h = (vm["w"], vm["h"]) if vm else (cam.width, cam.height)
-                conf = (conf_all[subject][action][c][:T].astype(np.float32) if input_2d == "noisy"
-                        else np.ones((T, 17), np.float32))
+                conf = (conf_all[subject][action][c][:T].astype(np.float32)
+                        if input_2d in ("noisy", *DETECTORS_2D) else np.ones((T, 17), np.float32))
+                found = np.ones(T, bool)
+                if found_all is not None:
+                    try:
+                        f = np.asarray(found_all[subject][action][c], bool)
+                    except (KeyError, IndexError):
+                        raise InputError(p_det, f"no detections for {subject}/{action} camera "
+                                                f"{c}") from None
+                    if len(f) < T:
+                        raise InputError(p_det, f"{subject}/{action} camera {c}: {len(f)} "
+                                                f"frames, the 3D has {T}")
+                    found = f[:T].reshape(T, -1).all(1)
                 records.append(dict(source=index, subject=subject, action=action, camera=c,
                                     width=int(w), height=int(h), length=T, split=split))
                 arrays.append((uv[:T].astype(np.float32), conf, xyz[c, :T],
-                               np.full(T, input_2d == "gt_noise")))
+                               np.full(T, input_2d == "gt_noise"), found))
     if not records:
         raise InputError(p2d, "no sequences with frames")
     return records, arrays
 
 
-def load_table(sources: list[SourceSpec], input_2d: str, margin: float = 0.5) -> PoseTable:
+def load_table(sources: list[SourceSpec], input_2d: str, margin: float = 0.5,
+               detected_by: str | None = None) -> PoseTable:
     """Read every source (each with its own ``input_2d`` or the default) into one table;
-    ``margin``: see :attr:`PoseTable.in_bounds`."""
+    ``margin``: see :attr:`PoseTable.in_bounds`; ``detected_by``: :func:`load_source`."""
     if input_2d not in INPUTS_2D:
         raise InputError(None, f"data.input_2d: one of {INPUTS_2D}, got {input_2d!r}")
     if not sources:
         raise InputError(None, "data: no sources (set data.dir or data.sources)")
     records, arrays = [], []
     for i, spec in enumerate(sources):
-        r, a = load_source(spec, i, spec.input_2d or input_2d)
+        r, a = load_source(spec, i, spec.input_2d or input_2d, detected_by)
         records += r
         arrays += a
     lengths = np.array([r["length"] for r in records])
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
     views = [View(start=int(s), **r) for s, r in zip(starts, records)]
-    uv, conf, xyz, noise_on = (np.concatenate(x) for x in zip(*arrays))
+    uv, conf, xyz, noise_on, detected = (np.concatenate(x) for x in zip(*arrays))
     view_of = np.repeat(np.arange(len(views), dtype=np.int32), lengths)
     wh = np.array([[v.width, v.height] for v in views], dtype=np.float32)
     lo, hi = bounds(wh[view_of][:, None], margin)
     in_bounds = ((uv >= lo) & (uv <= hi)).all(axis=(1, 2))
     return PoseTable(uv, conf, xyz, noise_on, in_bounds, view_of, wh, views, list(sources),
-                     float(margin))
+                     float(margin), detected)
