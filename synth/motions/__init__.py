@@ -17,7 +17,7 @@ sit_stand      daily           sit down, stand up, or both (seat height from kne
 pick_up        daily           stoop or squat to the floor, one or both hands, carry back up
 arm_raise      daily           front/side raises of one or both arms, up to overhead
 reach          daily           reaches to random targets with trunk turn/lean, weight shift
-seated         rest            on a chair (seat height from knee 75–110°) the whole clip, or
+seated         rest            on a chair (seat height from knee 80–100°) the whole clip, or
                                sitting down / standing up first; talking, phoning, eating,
                                leaning, turning; legs crossed or feet shifting (IK)
 floor          rest            down to / up from / down and up / staying on the floor: crouch,

@@ -18,7 +18,7 @@ so that both touch. Lying on the back or side turns the whole body with ``Track.
 from __future__ import annotations
 
 import numpy as np
-from scipy.spatial.transform import Rotation
+from scipy.spatial.transform import Rotation, Slerp
 
 from .. import limits
 from ..body import fk
@@ -208,6 +208,8 @@ def cross_sit(rng, body):
 
 
 SUPINE, PRONE = np.array([-np.pi / 2, 0, 0]), np.array([np.pi / 2, 0, 0])
+# prone reached by rolling over from the back: head the same way as lying on the back
+PRONE_ROLLED = (Rotation.from_rotvec([0, np.pi, 0]) * Rotation.from_rotvec(SUPINE)).as_rotvec()
 
 
 def side_base(side: int) -> np.ndarray:
@@ -216,16 +218,16 @@ def side_base(side: int) -> np.ndarray:
     return (roll * Rotation.from_rotvec(SUPINE)).as_rotvec()
 
 
-def supine(rng, body):
+def supine(rng, body, arms=None):
     p = np.zeros((17, 3))
     p[NECK, 0] = rng.uniform(0, 20)
     p[NECK, 2] = rng.uniform(-30, 30)
-    knees_up = rng.random() < 0.4
+    knees_up = rng.random() < 0.4 and arms is None
     for s in (0, 1):
         p[HIP[s]] = (rng.uniform(40, 70) if knees_up else rng.uniform(-5, 8),
                      rng.uniform(0, 15), rng.uniform(0, 25))
         p[KNEE[s], 0] = rng.uniform(0, 15)
-    arms = rng.choice(["sides", "chest", "head", "out"])
+    arms = arms or rng.choice(["sides", "chest", "head", "out"])
     for s in (0, 1):
         if arms == "sides":
             p[SHOULDER[s]] = (rng.uniform(-5, 10), rng.uniform(5, 25), rng.uniform(-10, 20))
@@ -245,36 +247,50 @@ def supine(rng, body):
     return p, SUPINE
 
 
-def side_lying(rng, body, side=None):
+def side_lying(rng, body, side=None, rolling=False):
+    """Lying on one side, knees drawn up; ``rolling``: the arms along the body (out of the
+    way when rolling on to the front or back)."""
     side = int(rng.integers(2)) if side is None else side
     p = np.zeros((17, 3))
     p[SPINE, 0], p[NECK, 0] = rng.uniform(0, 20), rng.uniform(0, 20)
     p[NECK, 1] = -SIDE_SIGN[side] * rng.uniform(0, 20)
     hip = rng.uniform(10, 70)
     for s in (0, 1):
-        p[HIP[s]] = (hip + rng.uniform(-10, 10), rng.uniform(0, 10), rng.uniform(-5, 10))
+        down = s == side                           # the side lain on: abduction points down
+        p[HIP[s]] = (hip + rng.uniform(-10, 10),
+                     -rng.uniform(0, 5) if down else rng.uniform(0, 10), rng.uniform(-5, 10))
         p[KNEE[s], 0] = rng.uniform(10, 90)
-        p[SHOULDER[s]] = (rng.uniform(30, 100), rng.uniform(0, 20), rng.uniform(-20, 20))
-        p[ELBOW[s], 0] = rng.uniform(20, 100)
+        p[SHOULDER[s]] = (rng.uniform(-10, 15) if rolling else rng.uniform(30, 100),
+                          0 if down else rng.uniform(0, 20), rng.uniform(-20, 20))
+        p[ELBOW[s], 0] = rng.uniform(0, 30) if rolling else rng.uniform(20, 100)
+    # the lower arm lies on the floor: its abduction brings the wrist to the shoulder's level
+    p = settle(body, p, [(SHOULDER[side], 1)], np.linspace(-30, 40, 71), [WRISTS[side]],
+               [SHOULDER[side]], base=side_base(side))
     return p, side_base(side)
 
 
-def prone(rng, body):
+def prone(rng, body, rolled=False):
+    """Lying on the front; ``rolled``: reached by rolling over from the back (head the same
+    way, the arms at the sides)."""
     p = np.zeros((17, 3))
     p[NECK, 0] = -rng.uniform(5, 25)
     p[NECK, 2] = rng.choice([-1, 1]) * rng.uniform(20, 60)
     for s in (0, 1):
         p[HIP[s]] = (rng.uniform(-10, 5), rng.uniform(0, 15), rng.uniform(-10, 20))
         p[KNEE[s], 0] = rng.uniform(0, 30)
-    under = rng.random() < 0.6                     # forearms under the head, or at the sides
+    under = rng.random() < 0.6 and not rolled      # forearms by the head, or at the sides
+    base = PRONE_ROLLED if rolled else PRONE
     for s in (0, 1):
         if under:
-            p[SHOULDER[s]] = (rng.uniform(130, 160), rng.uniform(30, 60), rng.uniform(-20, 20))
-            p[ELBOW[s], 0] = rng.uniform(100, 130)
+            p[SHOULDER[s]] = (rng.uniform(-10, 20), rng.uniform(70, 100), 0)
+            p[ELBOW[s], 0] = rng.uniform(80, 120)
         else:
             p[SHOULDER[s]] = (rng.uniform(-10, 10), rng.uniform(5, 25), rng.uniform(-20, 20))
             p[ELBOW[s], 0] = rng.uniform(0, 20)
-    return p, PRONE
+    if under:                                      # the forearms lie on the floor
+        p = settle(body, p, [(SHOULDER[0], 2), (SHOULDER[1], 2)], np.linspace(-70, 90, 81),
+                   WRISTS, [THORAX], base=base)
+    return p, base
 
 
 UPRIGHT = np.zeros(3)
@@ -297,7 +313,10 @@ LIE_CHAINS = {                                     # from lying to the pose one 
 _POSES = {"stand": stand, "crouch": crouch, "kneel2": kneel2, "kneel_sit": kneel_sit,
           "all_fours": all_fours, "bent_sit": bent_sit, "long_sit": long_sit,
           "cross_sit": cross_sit}
-_LYING = {"supine": supine, "prone": prone, "side": side_lying}
+_LYING = {"supine": supine, "prone": prone, "side": side_lying,
+          "prone_rolled": lambda rng, body: prone(rng, body, rolled=True),
+          "supine_roll": lambda rng, body: supine(rng, body, arms="chest"),
+          "side_roll": lambda rng, body: side_lying(rng, body, rolling=True)}
 _SLOW = {"stand", "lift"}                          # transitions from / to standing take longer
 
 
@@ -342,10 +361,13 @@ def _play(rng, body, T, fps, chain, holds=None) -> Track:
             bvals.append(bases[i])
     times = phases(durs, T / fps, rng)
     a = timeline(T, fps, times, np.array(vals))
-    base = timeline(T, fps, times, np.array(bvals))
+    bvals = np.array(bvals)
+    base = None
+    if np.any(bvals):                              # slerp the whole-body turn between keys
+        idx = timeline(T, fps, times, np.arange(len(bvals), dtype=np.float64))
+        base = Slerp(np.arange(len(bvals)), Rotation.from_rotvec(bvals))(idx).as_rotvec()
     a += sway(rng, T, fps, 2.0, joints=(9, 11, 12, 14, 15))
-    return Track(deg(a), constant_heading(rng, T), np.full(T, BODY, np.int8),
-                 base=None if not np.any(base) else base)
+    return Track(deg(a), constant_heading(rng, T), np.full(T, BODY, np.int8), base=base)
 
 
 def _fit(chain, n):
@@ -404,7 +426,8 @@ def lie(rng: np.random.Generator, body, T: int, fps: float, variant: str | None 
             c = c[:-1]
         return _play(rng, body, T, fps, c if variant == "up" else c[::-1])
     if variant == "roll":
-        c = [["supine", "side"], ["side", "prone"], ["supine", "side", "prone"]][int(rng.integers(3))]
+        c = [["supine_roll", "side"], ["side_roll", "prone_rolled"],
+             ["supine_roll", "side_roll", "prone_rolled"]][int(rng.integers(3))]
         if rng.random() < 0.5:
             c = c[::-1]
         return _play(rng, body, T, fps, _fit(c, n))
@@ -419,14 +442,14 @@ SEATED_START = ("seated", "sit_down", "stand_up")
 
 def seated(rng: np.random.Generator, body, T: int, fps: float, variant: str | None = None
            ) -> Track:
-    """Sitting on a chair (seat height from the knee angle, 75–110°): talking with the hands,
+    """Sitting on a chair (seat height from the knee angle, 80–100°, and the shin's lean): talking with the hands,
     phoning, eating or drinking, leaning forward or back, turning; legs still, crossed, or
     the feet shifting. Sometimes the clip starts by sitting down or ends by standing up."""
     dur = T / fps
     variant = variant or rng.choice(SEATED_START, p=[0.6, 0.25, 0.15])
     hw = float(body.length("hip_width"))
     stance = hw * rng.uniform(1.0, 1.7)
-    knee, tilt = rng.uniform(75, 110), rng.uniform(-12, 12)
+    knee, tilt = rng.uniform(80, 100), rng.uniform(-8, 10)
     y_s, z_s = sagittal_chain(body, knee, tilt, stance)
     z_up = standing_height(body, stance, deg(rng.uniform(0, 5)))
     s = np.ones(T)                                 # 1: seated, 0: standing

@@ -81,7 +81,7 @@ def dance(rng: np.random.Generator, body, T: int, fps: float) -> Track:
         for s in (0, 1):
             sh, el = SHOULDER[s], ELBOW[s]
             if style == "overhead" or (style == "one_up" and s == i % 2):
-                keys[i, sh] = (rng.uniform(145, 175), rng.uniform(5, 35), rng.uniform(-10, 30))
+                keys[i, sh] = (rng.uniform(145, 170), rng.uniform(5, 35), rng.uniform(-10, 30))
                 keys[i, el, 0] = rng.uniform(0, 40)
             elif style == "side_up":
                 keys[i, sh] = (rng.uniform(0, 30), rng.uniform(120, 165), rng.uniform(30, 70))
@@ -225,14 +225,14 @@ def sport(rng: np.random.Generator, body, T: int, fps: float, variant: str | Non
     pel = np.zeros((T, 3))
     step = rng.uniform(0.25, 0.5)
     bend = rng.uniform(8, 22) if variant != "swing" else rng.uniform(15, 28)
-    z = standing_height(body, np.hypot(st, step), deg(bend))
+    z = standing_height(body, np.hypot(st, step) + 0.3 * st * wide, deg(bend))
     pel[:, 2] = z
     knee_out = deg(rng.uniform(0, 15))
     o = 1 - s
     if variant == "swing":
         keys = _swing_keys(rng, s, golf=rng.random() < 0.5)
         a += timeline(T, fps, times, np.concatenate([keys, keys[:1]]))
-        shift = SIDE_SIGN[s] * st * rng.uniform(0.1, 0.2)   # weight back, then through
+        shift = SIDE_SIGN[s] * st * rng.uniform(0.06, 0.14)   # weight back, then through
         pel[:, 0] = timeline(T, fps, times, [0, shift, -shift * 0.5, -shift, 0])
         pel[:, 1] = rng.uniform(0.0, 0.1) * (keys[0, PELVIS, 0] > 20)
     elif variant in ("throw", "forehand"):
