@@ -9,7 +9,7 @@ from synth import body as B
 from synth import limits as L
 from synth.motions import MOTIONS, make, rest, social, sport
 from synth.motions.ground import RADIUS, local_matrices, place, surface
-from synth.motions.track import AUTO, BODY
+from synth.motions.track import BODY, Track
 
 FPS = 50.0
 NEW = ("seated", "floor", "lie", "carry", "gesture", "dance", "sport")
@@ -100,7 +100,6 @@ def test_body_contact_rests_on_a_knee():
     T = 40
     a = np.repeat(p[None], T, axis=0)
     a[:, 7, 0] = np.linspace(0, 30, T)                # spine flexes
-    from synth.motions.track import Track
     t = Track(np.radians(a), np.zeros(T), np.full(T, BODY, np.int8))
     root, _ = place(body, t, FPS)
     x = B.fk(body.offsets, local_matrices(t), root)

@@ -200,7 +200,7 @@ def cross_sit(rng, body):
     pel = rng.uniform(-8, 10)
     p[PELVIS, 0], p[SPINE, 0], p[NECK, 0] = pel, rng.uniform(0, 15), rng.uniform(-5, 15)
     for s in (0, 1):
-        p[HIP[s], 1:] = (rng.uniform(30, 45), rng.uniform(30, 50))
+        p[HIP[s], 1:] = (rng.uniform(18, 32), rng.uniform(25, 45))
         p[KNEE[s], 0] = rng.uniform(115, 140)
     _arms(rng, p, rng.choice(["knees", "lap"]))
     return settle(body, p, [(HIP[0], 0), (HIP[1], 0)], np.linspace(60, 124, 65), ANKLES,
@@ -442,9 +442,10 @@ SEATED_START = ("seated", "sit_down", "stand_up")
 
 def seated(rng: np.random.Generator, body, T: int, fps: float, variant: str | None = None
            ) -> Track:
-    """Sitting on a chair (seat height from the knee angle, 80–100°, and the shin's lean): talking with the hands,
-    phoning, eating or drinking, leaning forward or back, turning; legs still, crossed, or
-    the feet shifting. Sometimes the clip starts by sitting down or ends by standing up."""
+    """Sitting on a chair (seat height from the knee angle, 80–100°, and the shin's lean):
+    talking with the hands, phoning, eating or drinking, leaning forward or back, turning;
+    legs still, crossed, or the feet shifting. Sometimes the clip starts by sitting down or
+    ends by standing up."""
     dur = T / fps
     variant = variant or rng.choice(SEATED_START, p=[0.6, 0.25, 0.15])
     hw = float(body.length("hip_width"))

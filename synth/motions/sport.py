@@ -128,8 +128,8 @@ def _throw_keys(rng, s):
     _arm(k[1], s, (rng.uniform(0, 25), rng.uniform(80, 100), rng.uniform(60, 85)),
          rng.uniform(80, 100))
     _arm(k[1], o, (rng.uniform(50, 90), rng.uniform(10, 40), 0), rng.uniform(0, 30))
-    k[1, PELVIS, 2], k[1, SPINE, 2], k[1, THORAX, 2] = (tw * rng.uniform(15, 35),
-                                                        tw * rng.uniform(5, 15), tw * rng.uniform(15, 30))
+    k[1, PELVIS, 2] = tw * rng.uniform(15, 35)
+    k[1, SPINE, 2], k[1, THORAX, 2] = tw * rng.uniform(5, 15), tw * rng.uniform(15, 30)
     k[1, PELVIS, 0], k[1, SPINE, 1] = -rng.uniform(0, 10), -tw * rng.uniform(0, 10)
     _arm(k[2], s, (rng.uniform(100, 140), rng.uniform(60, 90), rng.uniform(20, 50)),
          rng.uniform(15, 40))
@@ -191,16 +191,16 @@ def _swing_keys(rng, s, golf):
          rng.uniform(0, 20))
     _arm(k[1], s, (rng.uniform(60, 95), rng.uniform(30, 60), rng.uniform(40, 70)),
          rng.uniform(80, 110))
-    k[1, PELVIS, 2], k[1, SPINE, 2], k[1, THORAX, 2] = (tw * rng.uniform(20, 40),
-                                                        tw * rng.uniform(10, 20), tw * rng.uniform(25, 35))
+    k[1, PELVIS, 2] = tw * rng.uniform(20, 40)
+    k[1, SPINE, 2], k[1, THORAX, 2] = tw * rng.uniform(10, 20), tw * rng.uniform(25, 35)
     k[2, PELVIS, 2] = -tw * rng.uniform(5, 20)
     # follow-through: mirrored, the trail arm across
     _arm(k[3], s, (rng.uniform(90, 130), -rng.uniform(15, 30), -rng.uniform(0, 20)),
          rng.uniform(0, 30))
     _arm(k[3], o, (rng.uniform(60, 110), rng.uniform(30, 60), rng.uniform(40, 70)),
          rng.uniform(80, 120))
-    k[3, PELVIS, 2], k[3, SPINE, 2], k[3, THORAX, 2] = (-tw * rng.uniform(30, 45),
-                                                        -tw * rng.uniform(10, 20), -tw * rng.uniform(25, 35))
+    k[3, PELVIS, 2] = -tw * rng.uniform(30, 45)
+    k[3, SPINE, 2], k[3, THORAX, 2] = -tw * rng.uniform(10, 20), -tw * rng.uniform(25, 35)
     k[3, PELVIS, 0] = lean * rng.uniform(0.2, 0.6)
     k[:, NECK, 2] = -0.5 * (k[:, PELVIS, 2] + k[:, THORAX, 2])   # eyes on the ball
     return k
@@ -239,14 +239,15 @@ def sport(rng: np.random.Generator, body, T: int, fps: float, variant: str | Non
         keys = (_throw_keys if variant == "throw" else _forehand_keys)(rng, s)
         a += timeline(T, fps, times, np.concatenate([keys, keys[:1]]))
         # the opposite foot steps forward as the arm goes back; the weight follows it
-        _step(ft, T, fps, o, times[0], times[1], (SIDE_SIGN[o] * st / 2, -step), rng.uniform(0.04, 0.1))
-        pel[:, 1] = timeline(T, fps, times, [0, -0.2 * step, -0.6 * step, -0.75 * step, -0.5 * step])
+        _step(ft, T, fps, o, times[0], times[1], (SIDE_SIGN[o] * st / 2, -step),
+              rng.uniform(0.04, 0.1))
+        pel[:, 1] = -step * timeline(T, fps, times, [0, 0.2, 0.6, 0.75, 0.5])
         pel[:, 0] = timeline(T, fps, times, [0, 0.3, 0.5, 0.6, 0.5]) * SIDE_SIGN[o] * st / 4
     else:                                          # football kick
         t = np.arange(T) / fps
         fwd = rng.uniform(0.3, 0.5)
-        _step(ft, T, fps, o, times[0] - 0.15 * durs[0], times[1], (SIDE_SIGN[o] * (st / 2 + 0.08), -fwd),
-              rng.uniform(0.04, 0.1))
+        _step(ft, T, fps, o, times[0] - 0.15 * durs[0], times[1],
+              (SIDE_SIGN[o] * (st / 2 + 0.08), -fwd), rng.uniform(0.04, 0.1))
         land = (SIDE_SIGN[s] * st / 2, -fwd - rng.uniform(0.0, 0.3))
         mid = (times[2] + times[3]) / 2
         ft[t >= mid, s, :2] = land
@@ -255,7 +256,8 @@ def sport(rng: np.random.Generator, body, T: int, fps: float, variant: str | Non
         pel[:, 0] = timeline(T, fps, times, [0, 0.8, 0.8, 0.6, 0.0]) * SIDE_SIGN[o] * st / 2
         pel[:, 2] = z - timeline(T, fps, times, [0, 0.02, 0.03, 0.02, 0]) - 0.03
         a[:, PELVIS, 0] = timeline(T, fps, times, [5, 5, -rng.uniform(5, 15), -5, 5])
-        a[:, THORAX, 2] = timeline(T, fps, times, [0, 1, -1, -1, 0]) * SIDE_SIGN[o] * rng.uniform(5, 20)
+        a[:, THORAX, 2] = (timeline(T, fps, times, [0, 1, -1, -1, 0]) * SIDE_SIGN[o]
+                           * rng.uniform(5, 20))
         for side, f in ((o, 1.0), (s, -1.0)):      # arms out for balance
             a[:, SHOULDER[side], 0] = timeline(T, fps, times, [5, 10 * f, 40 * f, 20 * f, 5])
             a[:, SHOULDER[side], 1] = timeline(T, fps, times, [8, 30, rng.uniform(40, 70), 30, 8])

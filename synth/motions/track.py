@@ -39,7 +39,8 @@ class Track:
     ``angles`` (T, 17, 3) radians; ``heading`` (T,) radians; ``contact`` (T,) int8 —
     ``AUTO`` (the lower foot carries the body), ``RIGHT``/``LEFT`` (that foot does),
     ``FLIGHT`` (no foot touches), ``BODY`` (whatever part of the body is lowest rests on
-    the floor: a knee, the pelvis, the back, a hand — :data:`.ground.RADIUS`); ``flight_velocity`` (T, 2) metres/second in the
+    the floor: a knee, the pelvis, the back, a hand — :data:`.ground.RADIUS`);
+    ``flight_velocity`` (T, 2) metres/second in the
     heading frame (forward, left), used in ``FLIGHT`` frames (``None``: keep the velocity
     the body had when it left the ground); ``heel`` (T, 2) metres ≥ 0, how far a carrying
     foot's ankle is raised above flat-footed (a heel rise: standing on the toes), per foot
