@@ -47,7 +47,7 @@ from hpd3d.skeleton import H36M
 from . import limits
 from .body import Body, fk, sample_bodies
 from .motions import MOTIONS, make
-from .motions.ground import heading_matrix, place
+from .motions.ground import place, root_matrix
 
 # world (x, y, z), Z up → BVH (x, z, −y), Y up: the inverse of hpd3d.rig's reader convention
 Z_UP_TO_Y_UP = Y_UP_TO_Z_UP.T
@@ -60,7 +60,8 @@ _END_ROW = {3: 0, 6: 0, 13: 1, 16: 1, 10: 2}
 class Clip:
     """One generated clip. ``angles`` (T, 17, 3) radians, ``heading`` (T,), ``root``
     (T, 3) metres, ``contact`` (T,) int8 (as placed: see :func:`synth.motions.ground.place`)
-    and ``heel`` (T, 2) metres as in :class:`synth.motions.track.Track`; ``positions``
+    ``heel`` (T, 2) metres and ``base`` (T, 3) rotation vectors (zero: upright) as in
+    :class:`synth.motions.track.Track`; ``positions``
     (T, 17, 3) float64 metres, world."""
 
     subject: str
@@ -74,6 +75,7 @@ class Clip:
     contact: np.ndarray
     heel: np.ndarray
     positions: np.ndarray
+    base: np.ndarray | None = None
 
     @property
     def num_frames(self) -> int:
@@ -82,11 +84,11 @@ class Clip:
     def local_matrices(self) -> np.ndarray:
         """(T, 17, 3, 3) local rotations, joint 0 = global pelvis orientation."""
         m = limits.to_matrix(self.angles)
-        m[:, 0] = heading_matrix(self.heading) @ m[:, 0]
+        m[:, 0] = root_matrix(self.heading, self.base) @ m[:, 0]
         return m
 
     def local_rotations(self) -> Rotation:
-        """Local rotations as a ``Rotation`` of shape (T, 17) (root: heading · pelvis)."""
+        """Local rotations as a ``Rotation`` of shape (T, 17) (root: heading · base · pelvis)."""
         return Rotation.from_matrix(self.local_matrices())
 
 
@@ -173,7 +175,8 @@ def make_clip(motion: str, rng: np.random.Generator, body: Body, fps: float,
                 body=body, angles=track.angles, heading=np.asarray(track.heading, np.float64),
                 root=root, contact=contact,
                 heel=np.zeros((T, 2)) if track.heel is None else np.asarray(track.heel, np.float64),
-                positions=np.empty(0))
+                positions=np.empty(0),
+                base=np.zeros((T, 3)) if track.base is None else np.asarray(track.base, np.float64))
     clip.positions = fk(body.offsets, clip.local_matrices(), root)
     return clip
 
@@ -213,14 +216,15 @@ def save_npz(lib: Library, path) -> None:
 
 def save_tracks(lib: Library, path) -> None:
     """``motions_<name>.npz``: ``tracks = {subject: {action: {angles, heading, root,
-    contact, heel, motion}}}``, ``bodies = {subject: {height, ratios}}``, ``fps``."""
+    contact, heel, base, motion}}}``, ``bodies = {subject: {height, ratios}}``, ``fps``."""
     tracks: dict = {}
     bodies: dict = {}
     for c in lib.clips:
         tracks.setdefault(c.subject, {})[c.action] = {
             "motion": c.motion, "angles": c.angles.astype(np.float32),
             "heading": c.heading.astype(np.float32), "root": c.root.astype(np.float32),
-            "contact": c.contact, "heel": c.heel.astype(np.float32)}
+            "contact": c.contact, "heel": c.heel.astype(np.float32),
+            "base": (np.zeros((c.num_frames, 3)) if c.base is None else c.base).astype(np.float32)}
         bodies[c.subject] = {"height": float(c.body.height),
                              "ratios": np.asarray(c.body.ratios, np.float64)}
     obj = np.empty((), dtype=object)

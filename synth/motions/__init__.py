@@ -17,11 +17,28 @@ sit_stand      daily           sit down, stand up, or both (seat height from kne
 pick_up        daily           stoop or squat to the floor, one or both hands, carry back up
 arm_raise      daily           front/side raises of one or both arms, up to overhead
 reach          daily           reaches to random targets with trunk turn/lean, weight shift
+seated         rest            on a chair (seat height from knee 80–100°) the whole clip, or
+                               sitting down / standing up first; talking, phoning, eating,
+                               leaning, turning; legs crossed or feet shifting (IK)
+floor          rest            down to / up from / down and up / staying on the floor: crouch,
+                               one or both knees, back on the heels, all fours, sitting
+                               knees-up, legs out (leaning on the hands), cross-legged
+lie            rest            lying on the back / side / front, rolling, sitting up or pushing
+                               up onto all fours and getting up, lying down (``BODY`` contact)
+carry          social          walking or turning while carrying: box in front, bag at the
+                               side (trunk leaning away), load on the shoulder
+gesture        social          standing and talking: gesturing, pointing, arms crossed, hands
+                               on hips, phoning, hand to face, waving, handshake, looking round
+dance          sport           step-touch on a 95–130 bpm beat, turning, hip sway, arms
+                               overhead / out / pumping
+sport          sport           overhand throw, golf or bat swing, forehand, football kick with
+                               a step-in
 free           free            random keyframes within the joint limits, slerped
 =============  ==============  ===============================================================
 
 Every generator is ``fn(rng, body, num_frames, fps) -> Track`` (:mod:`.track`): joint
-angles within :mod:`synth.limits`, a heading track and a per-frame contact code; all
+angles within :mod:`synth.limits`, a heading track and a per-frame contact code (and
+optionally heel rises and a whole-body ``base`` turn for lying); all
 randomness comes from ``rng``. :func:`make` runs one and enforces the limits;
 :func:`.ground.place` puts the result on the ground.
 """
@@ -31,7 +48,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import limits
-from . import daily, exercise, free, kicks, locomotion
+from . import daily, exercise, free, kicks, locomotion, rest, social, sport
 from .track import Track
 
 MOTIONS = {
@@ -47,6 +64,13 @@ MOTIONS = {
     "pick_up": daily.pick_up,
     "arm_raise": daily.arm_raise,
     "reach": daily.reach,
+    "seated": rest.seated,
+    "floor": rest.floor,
+    "lie": rest.lie,
+    "carry": social.carry,
+    "gesture": social.gesture,
+    "dance": sport.dance,
+    "sport": sport.sport,
     "free": free.free,
 }
 

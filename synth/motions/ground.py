@@ -9,7 +9,13 @@ one frame to the next being carried by the foot that carried the first (of two f
 the ground, the one that stays down). Airborne (``FLIGHT``) frames follow a ballistic arc
 (g = 9.81 m/s²) from take-off to landing height and move at ``flight_velocity`` (or keep
 the take-off velocity). No other joint comes closer to the ground than 3 cm (a free pose
-folded over rests on its knees or hands instead of sinking through the floor). Heading
+folded over rests on its knees or hands instead of sinking through the floor).
+``BODY`` frames (sitting or kneeling on the floor, lying) rest on whatever is lowest: every
+joint is a ball of :data:`RADIUS` (the soft tissue between the joint centre and the floor:
+pelvis and back 9 cm, knees 5 cm, wrists 3 cm …; an ankle's is the ankle height, less a
+raised heel), the lowest ball touches the floor and the step from one frame to the next is
+carried by the joint that touched at the first (of several, the one lowest at the next)
+— the foot rule applied to every joint. Heading
 turns the whole body about the vertical. Vectorised over
 frames: one FK pass with the root at the origin, cumulative sums for the path, a loop only
 over airborne runs.
@@ -18,10 +24,11 @@ over airborne runs.
 from __future__ import annotations
 
 import numpy as np
+from scipy.spatial.transform import Rotation
 
 from .. import limits
 from ..body import Body, fk
-from .track import ANKLE, AUTO, FLIGHT, Track
+from .track import ANKLE, AUTO, BODY, FLIGHT, Track
 
 G = 9.81
 
@@ -33,11 +40,19 @@ def heading_matrix(heading: np.ndarray) -> np.ndarray:
     return m
 
 
+def root_matrix(heading: np.ndarray, base: np.ndarray | None = None) -> np.ndarray:
+    """(T, 3, 3) heading · base (``base`` (T, 3) rotation vectors; ``None``: none)."""
+    h = heading_matrix(heading)
+    if base is None or not np.any(base):
+        return h
+    return h @ Rotation.from_rotvec(np.asarray(base, np.float64).reshape(-1, 3)).as_matrix()
+
+
 def local_matrices(track: Track) -> np.ndarray:
     """(T, 17, 3, 3) local rotations; joint 0 is the root's global orientation
-    (heading · pelvis tilt)."""
+    (heading · base · pelvis tilt)."""
     m = limits.to_matrix(track.angles)
-    m[:, 0] = heading_matrix(track.heading) @ m[:, 0]
+    m[:, 0] = root_matrix(track.heading, track.base) @ m[:, 0]
     return m
 
 
@@ -49,13 +64,28 @@ def _runs(mask: np.ndarray):
 
 BODY_CLEARANCE = 0.03  # metres: the lowest a joint other than an ankle may come to the ground
 _ON = 1e-9             # a sole (or a raised heel's toes) this close to the ground touches it
+# metres between a joint centre and the floor when that joint rests on it (BODY frames);
+# the ankles' entries are replaced by the body's ankle height
+RADIUS = np.array([0.09, 0.08, 0.05, 0.0, 0.08, 0.05, 0.0, 0.09, 0.09, 0.06, 0.09,
+                   0.05, 0.04, 0.03, 0.05, 0.04, 0.03])
+
+
+def surface(body: Body, positions: np.ndarray, heel: np.ndarray | None = None) -> np.ndarray:
+    """(..., 17) height of each joint's lowest surface point (:data:`RADIUS` below its
+    centre; an ankle's sole, or its toes when the heel is raised) for ``positions``
+    (..., 17, 3)."""
+    r = np.broadcast_to(RADIUS, positions.shape[:-1]).copy()
+    r[..., list(ANKLE)] = np.asarray(body.ankle_height)[..., None]
+    if heel is not None:
+        r[..., list(ANKLE)] += heel
+    return positions[..., 2] - r
 
 
 def _height(track: Track, sole, lifted, contact, fps: float, body_floor) -> np.ndarray:
     """Root height (T,): the carrying foot on the ground, nothing below it, arcs in the air."""
     T = len(contact)
     flight = contact == FLIGHT
-    anchor = np.where(contact == AUTO, np.argmin(lifted, axis=1), contact)
+    anchor = np.where((contact == AUTO) | (contact == BODY), np.argmin(lifted, axis=1), contact)
     anchor = np.where(flight, 0, anchor)
     floor = -sole.min(axis=1)
     z = -lifted[np.arange(T), anchor]
@@ -69,7 +99,23 @@ def _height(track: Track, sole, lifted, contact, fps: float, body_floor) -> np.n
     return np.maximum(np.maximum(z, floor), body_floor)
 
 
-def _path(track: Track, ankles, lifted, contact, z, fps: float) -> np.ndarray:
+def _body_path(rel, low, contact, delta) -> None:
+    """Overwrite ``delta`` (T, 2) for the steps into or out of ``BODY`` frames: carried
+    by the joint on the floor at t − 1 (``low`` (T, 17) surface heights, root at 0) that
+    is lowest at t."""
+    body = contact == BODY
+    steps = np.flatnonzero(body[:-1] | body[1:])
+    if not len(steps):
+        return
+    z = -low.min(axis=1)
+    h = low + z[:, None]
+    on = h[steps] <= _ON
+    c = np.argmin(np.where(on, h[steps + 1], np.inf), axis=1)
+    delta[steps + 1] = rel[steps, c, :2] - rel[steps + 1, c, :2]
+
+
+def _path(track: Track, ankles, lifted, contact, z, fps: float, rel=None, low=None
+          ) -> np.ndarray:
     """Horizontal root path (T, 2): a foot on the ground does not slide.
 
     The step from frame t − 1 to t is carried by a foot that touches the ground at t − 1
@@ -99,6 +145,8 @@ def _path(track: Track, ankles, lifted, contact, z, fps: float) -> np.ndarray:
         else:
             last = np.maximum.accumulate(np.where(airborne, 0, rows + 1))
             delta[1:][airborne] = delta[last[airborne]]
+    if rel is not None:
+        _body_path(rel, low, contact, delta)
     return np.cumsum(delta, axis=0)
 
 
@@ -124,7 +172,12 @@ def place(body: Body, track: Track, fps: float, centre: bool = True
             break
         contact[touch] = np.argmin(lifted[touch], axis=1)
         z = _height(track, sole, lifted, contact, fps, body_floor)
-    xy = _path(track, ankles, lifted, contact, z, fps)
+    body_frames = contact == BODY
+    if body_frames.any():
+        low = surface(body, rel, track.heel)
+        z = np.where(body_frames, -low.min(axis=1), z)
+    xy = _path(track, ankles, lifted, contact, z, fps, rel if body_frames.any() else None,
+               low if body_frames.any() else None)
     root = np.concatenate([xy, z[:, None]], axis=1)
     if centre:
         root[:, :2] -= (root[:, :2].min(axis=0) + root[:, :2].max(axis=0)) / 2

@@ -24,7 +24,7 @@ SHOULDER, ELBOW = (R_SHOULDER, L_SHOULDER), (R_ELBOW, L_ELBOW)
 SIDE_SIGN = (-1.0, 1.0)  # x of the right / left side (the body's left is +X)
 
 # contact codes, per frame
-AUTO, RIGHT, LEFT, FLIGHT = -1, 0, 1, 2
+AUTO, RIGHT, LEFT, FLIGHT, BODY = -1, 0, 1, 2, 3
 
 _JOINT = {"pelvis": PELVIS, "spine": SPINE, "thorax": THORAX, "neck": NECK,
           "r_hip": R_HIP, "l_hip": L_HIP, "r_knee": R_KNEE, "l_knee": L_KNEE,
@@ -38,11 +38,16 @@ class Track:
 
     ``angles`` (T, 17, 3) radians; ``heading`` (T,) radians; ``contact`` (T,) int8 —
     ``AUTO`` (the lower foot carries the body), ``RIGHT``/``LEFT`` (that foot does),
-    ``FLIGHT`` (no foot touches); ``flight_velocity`` (T, 2) metres/second in the
+    ``FLIGHT`` (no foot touches), ``BODY`` (whatever part of the body is lowest rests on
+    the floor: a knee, the pelvis, the back, a hand — :data:`.ground.RADIUS`);
+    ``flight_velocity`` (T, 2) metres/second in the
     heading frame (forward, left), used in ``FLIGHT`` frames (``None``: keep the velocity
     the body had when it left the ground); ``heel`` (T, 2) metres ≥ 0, how far a carrying
     foot's ankle is raised above flat-footed (a heel rise: standing on the toes), per foot
-    (right, left) (``None``: flat).
+    (right, left) (``None``: flat); ``base`` (T, 3) a rotation vector (radians, heading
+    frame) turning the whole body before its pelvis tilt — lying on the back or side, which
+    the pelvis' anatomical range cannot express (``None``: upright). The root's orientation
+    is heading · base · pelvis tilt.
     """
 
     angles: np.ndarray
@@ -50,6 +55,7 @@ class Track:
     contact: np.ndarray
     flight_velocity: np.ndarray | None = None
     heel: np.ndarray | None = None
+    base: np.ndarray | None = None
 
     @property
     def num_frames(self) -> int:
