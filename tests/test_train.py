@@ -215,6 +215,9 @@ def test_tcn_chunks_predict_what_single_frame_windows_predict(tiny, tmp_path):
         dense = tcn(torch.from_numpy(b["inputs"]))[0, :5].numpy()
         single = tcn(torch.from_numpy(singles["inputs"]), single_frame=True)[:, 0].numpy()
     np.testing.assert_allclose(dense, single, atol=1e-5)
+    from train.data import build_loaders  # an epoch predicts each training frame about once
+    loader, _ = build_loaders(cfg, chunk, None, batch_size=4)
+    assert len(loader.sampler) == -(-len(chunk) // 8) and len(one) == len(chunk)
     w = train(cfg_for(tiny, tmp_path / "chunk", "trainer.max_epochs=1", "model.config.channels=32",
                       "model.train_chunk=8", "trainer.batch_size=8", exp="videopose3d"))
     ck = torch.load(w / "last.pt", weights_only=True)

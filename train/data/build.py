@@ -126,8 +126,11 @@ def build_loaders(cfg: DataConfig, train: LiftingDataset, val: LiftingDataset | 
                   batch_size: int, val_batch_size: int | None = None, seed: int = 0,
                   num_workers: int = 0):
     weights = [s.weight for s in cfg.sources]
-    natural = all(w == 1.0 for w in weights) and not cfg.epoch_samples
-    sampler = SourceSampler(train, None if natural else weights, cfg.epoch_samples,
+    epoch_samples = cfg.epoch_samples
+    if not epoch_samples and train.window.outputs > 1:  # chunks: each frame about once an epoch
+        epoch_samples = -(-len(train) // train.window.outputs)
+    natural = all(w == 1.0 for w in weights) and not epoch_samples
+    sampler = SourceSampler(train, None if natural else weights, epoch_samples,
                             shuffle=True, seed=seed)
     kw = dict(collate_fn=identity_collate, num_workers=num_workers,
               persistent_workers=num_workers > 0)
