@@ -3,14 +3,15 @@
 The real BVH files in ../shared/data/bvh (world Z-up metres through hpd3d.rig.to_h36m),
 resampled to ~30 fps, seen by 4 sampled pinhole cameras each (hpd3d.camera_sampling,
 no lens distortion: the fit uses K only), 2D = clean projection + the toolkit's noise
-model (hpd3d.noise, fixed seed); lifted with the shipped lifter data/lifter_default.pt.
+model (hpd3d.noise, fixed seed); lifted with the shipped lifter data/lifter_default.pt
+(``--lifter PATH``: another native checkpoint, e.g. data/lifter_temporal.pt).
 
 Compares: no smoothing / smoothing 2D before lifting / smoothing 3D after (MPJPE, P-MPJPE,
 jitter, acceleration error against the truth), then the whole default post-processing:
 root position error in the camera frame, up-vector error, bone-length CV, foot sliding,
 penetration, contact agreement with a ground-truth rule.
 
-    OMP_NUM_THREADS=1 .venv/bin/python tools/measure_post.py [--fps 30] [--cams 4]
+    OMP_NUM_THREADS=1 .venv/bin/python tools/measure_post.py [--fps 30] [--cams 4] [--lifter PATH]
 """
 
 from __future__ import annotations
@@ -96,10 +97,12 @@ def main():
     ap.add_argument("--fps", type=float, default=30.0)
     ap.add_argument("--cams", type=int, default=4)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--lifter", default=str(REPO / "data/lifter_default.pt"),
+                    help="a native lifter checkpoint (per-frame or temporal)")
     a = ap.parse_args()
     torch.set_num_threads(1)
-    model = load_model(str(REPO / "data/lifter_default.pt"))
-    ck = torch.load(REPO / "data/lifter_default.pt", weights_only=True)
+    model = load_model(a.lifter)
+    ck = torch.load(a.lifter, weights_only=True)
     norm = Normalization.from_dict(ck["normalization"])
     cfg0 = yaml.safe_load(open(REPO / "conf/post/default.yaml"))
     rng = np.random.default_rng(a.seed)
