@@ -236,23 +236,23 @@ def test_load_lifter_foreign_formats_and_stored_scale(tmp_path, models):
 
 
 def test_load_lifter_reads_the_shipped_temporal_file():
-    # data/lifter_temporal.pt (data/README.md): VideoPose3D, 27 frames, ≤ 10 MB. Each lifted
-    # frame must equal the strided single-frame forward on its own edge-padded 27-frame window
+    # data/lifter_temporal.pt (data/README.md): VideoPose3D, 81 frames, ≤ 10 MB. Each lifted
+    # frame must equal the strided single-frame forward on its own edge-padded 81-frame window
     # built here by hand (an independent path from the dense sequence convolution).
     path = REPO / "data" / "lifter_temporal.pt"
     assert path.stat().st_size <= 10 * 2**20
     ck = torch.load(path, weights_only=True)
     lf = load_lifter(path)
     assert lf.format == "native" and lf.name == ck["hpd3d_model"] == "videopose3d"
-    assert not lf.model.training and lf.model.receptive_field == 27
-    assert lf.window == Window.from_dict(ck["window"]) and lf.window.length == 27
-    assert lf.window.anchor == 13 and not lf.window.causal
+    assert not lf.model.training and lf.model.receptive_field == 81
+    assert lf.window == Window.from_dict(ck["window"]) and lf.window.length == 81
+    assert lf.window.anchor == 40 and not lf.window.causal
     uv = np.random.default_rng(1).uniform(100, 500, (40, 17, 2))
     x = lf.normalize(uv, 640, 480)
     y = lift_sequence(lf, x)
     assert y.shape == (40, 17, 3) and np.all(y[:, 0] == 0)
     for t in (0, 5, 20, 39):
-        idx = np.clip(np.arange(t - 13, t + 14), 0, 39)
+        idx = np.clip(np.arange(t - 40, t + 41), 0, 39)
         with torch.no_grad():
             want = lf.model(torch.from_numpy(x[idx])[None], single_frame=True)[0, 0].numpy()
         want[0] = 0.0  # the root joint is the origin (root-relative targets)
